@@ -1,0 +1,1 @@
+"""Appointment Studio: Teams virtual appointments from spreadsheets, through Microsoft Graph."""
