@@ -1,0 +1,8 @@
+"""``python -m lib``: the command line (check, send, sandbox)."""
+
+import sys
+
+from .cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())
