@@ -210,13 +210,13 @@ class Journal:
         return found
 
     def upsert_pending(self, run_id: str, profile_key: str, flow: str,
-                       items: list[tuple[str, Appointment]]) -> None:
-        """Record appointments about to be sent; keeps what is already known about them."""
+                       items: list[tuple[str, str, Appointment]]) -> None:
+        """Record (key, organizer id, appointment) about to be sent; keeps what is already known about them."""
         stamp = now_iso()
         params = []
-        for key, appt in items:
+        for key, organizer, appt in items:
             params.append((
-                key, profile_key, appt.organizer, appt.meeting_external_id, appt.appointment_id, run_id,
+                key, profile_key, organizer, appt.meeting_external_id, appt.appointment_id, run_id,
                 json.dumps(list(appt.source_rows)), appt.subject, _utc(appt.start), _utc(appt.end), appt.time_zone,
                 json.dumps([c.to_graph() for c in appt.clients]), json.dumps(appt.to_document()), flow, stamp, stamp,
             ))

@@ -68,6 +68,7 @@ class Outcome:
 
     key: str
     appointment: Appointment
+    organizer_id: str = "me"
     status: str = "pending"  # created | existing | failed (pending while in flight)
     meeting_id: str = ""
     join_web_url: str = ""
@@ -123,14 +124,14 @@ class Runner:
             appt = appt.with_ids()
             organizer_id, _ = self._organizer(appt.organizer)
             key = appointment_key(self.client.profile.key, organizer_id, appt.meeting_external_id)
-            outcomes.append(Outcome(key=key, appointment=appt))
+            outcomes.append(Outcome(key=key, appointment=appt, organizer_id=organizer_id))
         return outcomes
 
     def quota_warnings(self, appointments: list[Appointment]) -> list[str]:
         """Warnings for organizers this run would take past the monthly meeting quota."""
         outcomes = self.prepare(appointments)
         known = self.journal.get_many([o.key for o in outcomes])
-        planned = [(o.key.split("|")[-2], o.appointment) for o in outcomes
+        planned = [(o.organizer_id, o.appointment) for o in outcomes
                    if not (o.key in known and known[o.key].done)]
         return quota_warnings(self.journal, self.client.profile.key, planned)
 
@@ -155,7 +156,7 @@ class Runner:
             else:
                 todo.append(outcome)
         self.journal.upsert_pending(self.run_id, self.client.profile.key, self.flow,
-                                    [(o.key, o.appointment) for o in todo])
+                                    [(o.key, o.organizer_id, o.appointment) for o in todo])
         self._notify()
 
         chunk_size = MAX_BATCH if self.use_batch else 1
