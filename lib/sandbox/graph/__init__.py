@@ -1,0 +1,1 @@
+"""The sandbox's Microsoft Graph surface: online meetings, virtual appointments, `$batch`."""

@@ -1,0 +1,1 @@
+"""The sandbox's Microsoft identity platform: discovery, token and device-code endpoints."""
