@@ -42,7 +42,9 @@ def explain(status: int, code: str, message: str, *, auth_kind: str = "", cloud:
         if code_l == "cancelled":
             return ("The run was cancelled before this request was sent.",
                     "Run it again; only what is missing is created.")
-        if code_l == "invalidurl":
+        if code_l == "signinfailed":
+            return (text or "Signing in failed.", "Check the connection profile and sign in again.")
+        if code_l == "foreignhost":
             return (text or "The request was not sent: its address is not this connection's Graph host.",
                     "Only the Graph address of the connection profile receives the access token. Check the "
                     "profile's cloud and graph_base_url.")
