@@ -1,0 +1,170 @@
+"""Appointments: everything ever created, from the journal, with links, filters, exports and actions."""
+
+from datetime import datetime, time, timedelta
+
+import streamlit as st
+
+from lib import actions
+from lib.appointment import ModelError
+from lib.appointments_view import COLUMNS, entry_label, entry_rows, run_label
+from lib.export import to_csv_bytes, to_xlsx_bytes
+from pages import messages, state
+
+messages.header("Appointments", "Every appointment made from this computer, across runs and restarts, "
+                                "with the links to share.")
+journal = state.journal()
+runs = journal.runs()
+if not runs and not journal.entries(limit=1):
+    messages.empty_state("Appointments you create show up here with their join links, and stay here after "
+                         "the app restarts. Create some from a spreadsheet or design one.",
+                         icon=":material/event_busy:")
+    go_bulk, go_design, _ = st.columns([1, 1, 3])
+    if go_bulk.button("Create from a spreadsheet", type="primary", icon=":material/table_view:"):
+        st.switch_page("pages/bulk.py")
+    if go_design.button("Design one appointment", icon=":material/design_services:"):
+        st.switch_page("pages/designer.py")
+    st.stop()
+
+# -- filters ----------------------------------------------------------------------------------------
+run_col, date_col, status_col, organizer_col = st.columns([3, 2, 1, 2])
+run_ids = [None] + [r["id"] for r in runs]
+labels = {r["id"]: run_label(r) for r in runs}
+run_id = run_col.selectbox("Run", run_ids, format_func=lambda r: "All runs" if r is None else labels[r],
+                           key="apf_run")
+days = date_col.date_input("Dates", value=(), key="apf_dates", format="YYYY-MM-DD",
+                           help="Pick a first and a last day; leave empty for every date.")
+status = status_col.selectbox("Status", [None, "created", "existing", "failed", "pending", "deleted"],
+                              format_func=lambda s: "Any" if s is None else s, key="apf_status")
+organizers = journal.organizers()
+organizer = organizer_col.selectbox("Organizer", [None] + organizers, key="apf_organizer",
+                                    format_func=lambda o: "Anyone" if o is None else ("Signed-in user" if o == "me" else o))
+
+start_from = start_to = None
+if isinstance(days, (tuple, list)) and len(days) >= 1:
+    start_from = datetime.combine(days[0], time.min).strftime("%Y-%m-%dT%H:%M:%SZ")
+    last = days[1] if len(days) > 1 else days[0]
+    start_to = datetime.combine(last + timedelta(days=1), time.min).strftime("%Y-%m-%dT%H:%M:%SZ")
+entries = journal.entries(run_id=run_id, status=status, organizer=organizer, start_from=start_from, start_to=start_to)
+
+if not entries:
+    messages.empty_state("No appointment matches these filters. Clear a filter to see more.",
+                         icon=":material/filter_alt_off:")
+    st.stop()
+
+# -- the table ----------------------------------------------------------------------------------------
+rows = entry_rows(entries)
+counts = {s: sum(e.status == s for e in entries) for s in ("created", "existing", "failed", "deleted", "pending")}
+st.markdown(f"**{len(entries):,} appointment{'s' if len(entries) != 1 else ''}** · "
+            + " · ".join(f"{n:,} {s}" for s, n in counts.items() if n))
+table = st.dataframe(
+    rows, key="ap_table", hide_index=True, width="stretch", height=min(420, 38 + 35 * len(rows)),
+    on_select="rerun", selection_mode="single-row",
+    column_order=[c for c in COLUMNS if c not in ("key",)],
+    column_config={
+        "start": st.column_config.TextColumn("Start", width="medium"),
+        "status": st.column_config.TextColumn("Status", width="small"),
+        "clients": st.column_config.TextColumn("Clients"),
+        "subject": st.column_config.TextColumn("Subject"),
+        "clientJoinWebUrl": st.column_config.LinkColumn("Client join link", display_text="Client link"),
+        "joinWebUrl": st.column_config.LinkColumn("Organizer join link", display_text="Organizer link"),
+        "organizer": st.column_config.TextColumn("Organizer", width="small"),
+        "run": st.column_config.TextColumn("Run", width="small"),
+        "error": st.column_config.TextColumn("Problem"),
+    },
+)
+export_columns = [c for c in COLUMNS if c != "key"]
+csv_col, xlsx_col, _ = st.columns([1, 1, 4])
+csv_col.download_button("Download CSV", to_csv_bytes(export_columns, [[r[c] for c in export_columns] for r in rows]),
+                        "appointments.csv", "text/csv", icon=":material/download:")
+xlsx_col.download_button("Download Excel", to_xlsx_bytes(export_columns, [[r[c] for c in export_columns] for r in rows]),
+                         "appointments.xlsx", icon=":material/download:",
+                         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+# -- one appointment ------------------------------------------------------------------------------------
+selected = table.selection.rows if table is not None else []
+if not selected:
+    st.caption("Select a row (the box at its left) to refresh its links, change it, delete it or text the clients.")
+    st.stop()
+entry = journal.get(rows[selected[0]]["key"])
+if entry is None:
+    st.stop()
+
+st.subheader(entry_label(entry))
+profile = state.profile()
+if profile is None or entry.profile_key != profile.key:
+    st.warning("This appointment was made over another connection. Switch to that connection on the "
+               "**Connection** page to change it.", icon=":material/swap_horiz:")
+    st.stop()
+
+links = st.columns(3)
+if entry.client_join_web_url:
+    links[0].link_button("Client join link", entry.client_join_web_url, icon=":material/link:", width="stretch")
+if entry.join_web_url:
+    links[1].link_button("Organizer join link", entry.join_web_url, icon=":material/videocam:", width="stretch")
+if entry.error:
+    st.error(entry.error, icon=":material/error:")
+
+
+def run_action(action: str, **options) -> None:
+    """Send an action's requests and keep the outcome for the message below the buttons."""
+    try:
+        steps = actions.plan_action(entry, action, **options)
+        client = state.client()
+        bodies = [client.send(spec).body for spec in steps]
+        st.session_state["ap_done"] = (entry.key, "ok", actions.apply(journal, entry, action, steps, bodies))
+    except Exception as exc:  # GraphError and ModelError explain themselves
+        st.session_state["ap_done"] = (entry.key, "error", exc)
+
+
+auth = profile.auth
+refresh_col, update_col, delete_col = st.columns(3)
+if refresh_col.button(actions.ACTION_TITLES[actions.REFRESH], icon=":material/sync:", width="stretch",
+                      disabled=not actions.availability(entry, actions.REFRESH, auth=auth).allowed):
+    run_action(actions.REFRESH)
+    st.rerun()
+appt = entry.appointment()
+with update_col.popover(actions.ACTION_TITLES[actions.UPDATE], icon=":material/edit_calendar:", width="stretch",
+                        disabled=not actions.availability(entry, actions.UPDATE, auth=auth).allowed):
+    subject = st.text_input("Subject", appt.subject, key=f"ap_subject_{entry.key}")
+    local_start = appt.start
+    new_day = st.date_input("Date", local_start.date(), key=f"ap_day_{entry.key}")
+    new_start = st.time_input("Start", local_start.time(), key=f"ap_start_{entry.key}", step=300)
+    minutes = st.number_input("Duration (minutes)", 1, 1440, appt.duration_minutes, key=f"ap_len_{entry.key}")
+    st.caption(f"Times are in {appt.time_zone}.")
+    if st.button("Save changes", type="primary", key=f"ap_save_{entry.key}"):
+        start = datetime.combine(new_day, new_start, tzinfo=appt.start.tzinfo)
+        run_action(actions.UPDATE, subject=subject, start=start, end=start + timedelta(minutes=int(minutes)))
+        st.rerun()
+with delete_col.popover(actions.ACTION_TITLES[actions.DELETE], icon=":material/delete:", width="stretch",
+                        disabled=not actions.availability(entry, actions.DELETE, auth=auth).allowed):
+    st.write("The Teams meeting is deleted; the join links stop working. This cannot be undone.")
+    if st.button("Delete the meeting", type="primary", key=f"ap_delete_{entry.key}"):
+        run_action(actions.DELETE)
+        st.rerun()
+
+sms_ok = actions.availability(entry, actions.SMS_CONFIRMATION, auth=auth)
+sms_col, reminder_col, _ = st.columns(3)
+if sms_col.button(actions.ACTION_TITLES[actions.SMS_CONFIRMATION], icon=":material/sms:", width="stretch",
+                  disabled=not sms_ok.allowed):
+    run_action(actions.SMS_CONFIRMATION)
+    st.rerun()
+if reminder_col.button(actions.ACTION_TITLES[actions.SMS_REMINDER], icon=":material/alarm:", width="stretch",
+                       disabled=not sms_ok.allowed):
+    run_action(actions.SMS_REMINDER)
+    st.rerun()
+st.caption(f":material/info: {actions.SMS_CAVEAT}" + (f" {sms_ok.reason}" if not sms_ok.allowed else ""))
+
+done = st.session_state.get("ap_done")
+if done and done[0] == entry.key:
+    if done[1] == "ok":
+        st.success(done[2], icon=":material/check_circle:")
+    else:
+        messages.show_error(done[2], what="Not done")
+
+with st.expander("Graph requests sent for this appointment", icon=":material/history:"):
+    history = journal.requests_for(entry.key)
+    if history:
+        st.dataframe(history, hide_index=True, width="stretch",
+                     column_order=["at", "step", "method", "path", "status", "request_id", "error"])
+    else:
+        st.caption("None recorded.")

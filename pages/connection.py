@@ -1,0 +1,201 @@
+"""Connection: where appointments go (the sandbox, or a real tenant) and how they are created."""
+
+import json
+import os
+import threading
+import time
+from dataclasses import replace
+
+import streamlit as st
+
+from lib.background import BackgroundTask
+from lib.clouds import CLOUDS
+from lib.flows import FLOW_TITLES, FLOWS, JOIN_LINK, VIRTUAL_APPOINTMENT
+from lib.profile import Profile, ProfileError
+from pages import messages, state
+
+messages.header("Connection", "Where appointments are created, and how. The built-in sandbox works with "
+                              "no set-up; a real Microsoft 365 tenant needs an app registration.")
+
+profile = state.profile()
+
+# -- the active connection --------------------------------------------------------------------------
+with st.container(border=True):
+    if profile is None:
+        st.warning("Not connected. Use the sandbox or connect a tenant below.", icon=":material/link_off:")
+    else:
+        title, action = st.columns([4, 1], vertical_alignment="center")
+        kind = "signed in (device code)" if profile.auth == "device_code" else "app-only (client credentials)"
+        where = "Built-in sandbox" if profile.is_sandbox else CLOUDS.get(profile.cloud).title if profile.cloud in CLOUDS else profile.cloud
+        title.markdown(f"#### :material/hub: {profile.name}\n{where} · {kind} · `{profile.graph_base_url}`")
+        if action.button("Test connection", icon=":material/network_check:", width="stretch", type="primary"):
+            try:
+                client = state.client()
+                with st.spinner("Asking Microsoft Graph who we are…"):
+                    me = client.whoami()
+                    client.check_supports(state.flow(), sms=False)
+                st.session_state["cx_test"] = ("ok", me)
+            except Exception as exc:  # AuthError / GraphError / ProfileError explain themselves
+                st.session_state["cx_test"] = ("error", exc)
+        result = st.session_state.get("cx_test")
+        if result and result[0] == "ok":
+            me = result[1] or {}
+            who = me.get("displayName") or me.get("userPrincipalName") or me.get("id") or "the app"
+            st.success(f"Connected: Graph answered as **{who}**"
+                       + (f" ({me.get('userPrincipalName')})" if me.get("userPrincipalName") else "")
+                       + f". The {state.flow()} flow can run.", icon=":material/check_circle:")
+        elif result:
+            messages.show_error(result[1], what="The connection test failed")
+
+    sandbox = state.sandbox()
+    if sandbox is not None and (profile is None or not profile.is_sandbox):
+        if st.button("Use the built-in sandbox again", icon=":material/science:"):
+            state.use_profile(Profile.load(sandbox.profile_path))
+            st.session_state.pop("cx_test", None)
+            st.rerun()
+    if sandbox is not None and profile is not None and profile.is_sandbox:
+        signed_in = profile.auth == "device_code"
+        other = sandbox.app_profile_path if signed_in else sandbox.profile_path
+        label = "Switch to the sandbox's app-only connection" if signed_in else "Switch to the sandbox's signed-in connection"
+        st.caption("The sandbox is running on this computer: nothing reaches a real tenant, and nothing needs "
+                   f"configuring. Its data lives in `{sandbox.data_dir}`.")
+        if st.button(label, icon=":material/swap_horiz:"):
+            state.use_profile(Profile.load(other))
+            st.session_state.pop("cx_test", None)
+            st.rerun()
+
+# -- the flow ---------------------------------------------------------------------------------------
+st.subheader("How appointments are created")
+flow = st.radio("Flow", FLOWS, index=FLOWS.index(state.flow()), format_func=FLOW_TITLES.get,
+                label_visibility="collapsed")
+state.set_flow(flow)
+st.caption(
+    "Microsoft retired the beta **virtualAppointment** resource: real tenants no longer accept it, so the "
+    "sandbox is the only place the virtual-appointment flow still runs. The **join-link** flow is what "
+    "Microsoft offers instead: it creates the same Teams meeting (createOrGet, so never twice) and asks Graph "
+    "for the link clients open in a browser (getVirtualAppointmentJoinWebUrl), optionally texting it to them. "
+    "It needs a signed-in (device code) connection.")
+if profile is not None and not profile.is_sandbox and flow == VIRTUAL_APPOINTMENT:
+    st.warning("A real tenant answers the retired beta resource with an error. Choose the join-link flow.",
+               icon=":material/warning:")
+if profile is not None and profile.auth == "client_credentials" and flow == JOIN_LINK:
+    st.warning("Microsoft offers the join link only with a signed-in (device code) connection, not app-only.",
+               icon=":material/warning:")
+
+# -- a real tenant ------------------------------------------------------------------------------------
+st.subheader("Connect a Microsoft 365 tenant")
+with_file, with_paste, with_form = st.tabs(["Upload a profile", "Paste a profile", "Fill in"])
+
+
+def candidate_from(text: str | bytes, source: str) -> None:
+    try:
+        doc = json.loads(text)
+        if not isinstance(doc, dict):
+            raise ProfileError("", "a connection profile is a JSON object { ... }")
+        st.session_state["cx_candidate"] = Profile.from_dict(doc)
+        st.session_state.pop("cx_candidate_error", None)
+    except json.JSONDecodeError as exc:
+        st.session_state["cx_candidate_error"] = ProfileError(
+            "JSON", f"{source} is not valid JSON (line {exc.lineno}, column {exc.colno}): {exc.msg}")
+    except ProfileError as exc:
+        st.session_state["cx_candidate_error"] = exc
+
+
+with with_file:
+    upload = st.file_uploader("Connection profile (.json)", type=["json"], key="cx_upload")
+    if upload is not None and st.button("Read this profile", key="cx_read_upload"):
+        candidate_from(upload.getvalue(), upload.name)
+with with_paste:
+    pasted = st.text_area("Connection profile JSON", key="cx_paste", height=160,
+                          placeholder=json.dumps({"name": "Contoso", "cloud": "global", "tenant_id": "…", "client_id": "…",
+                                                  "auth": "device_code"}))
+    if st.button("Read this profile", key="cx_read_paste") and pasted.strip():
+        candidate_from(pasted, "the pasted text")
+with with_form:
+    with st.form("cx_form"):
+        name = st.text_input("Name", "My tenant")
+        cloud = st.selectbox("Cloud", list(CLOUDS), format_func=lambda c: CLOUDS[c].title)
+        tenant = st.text_input("Tenant id or domain", placeholder="contoso.onmicrosoft.com")
+        client_id = st.text_input("Application (client) id", placeholder="11111111-1111-1111-1111-111111111111")
+        auth = st.radio("Sign-in", ["device_code", "client_credentials"], horizontal=True,
+                        format_func=lambda a: {"device_code": "A person signs in (device code)",
+                                               "client_credentials": "App-only (client secret)"}[a])
+        secret_env = st.text_input("Client secret: environment variable name (app-only)",
+                                   placeholder="APPOINTMENT_STUDIO_CLIENT_SECRET",
+                                   help="The secret itself stays in that variable or in .streamlit/secrets.toml; "
+                                        "the app never writes it anywhere.")
+        organizer = st.text_input("Organizer (app-only): user id or UPN", placeholder="adele.vance@contoso.com")
+        if st.form_submit_button("Use these settings"):
+            doc = {"name": name, "cloud": cloud, "tenant_id": tenant.strip(), "client_id": client_id.strip(),
+                   "auth": auth}
+            if secret_env.strip():
+                doc["client_secret_env"] = secret_env.strip()
+            if organizer.strip():
+                doc["organizer"] = organizer.strip()
+            candidate_from(json.dumps(doc), "the form")
+
+if error := st.session_state.get("cx_candidate_error"):
+    messages.show_error(error, what="This profile cannot be used")
+
+candidate = st.session_state.get("cx_candidate")
+if candidate is not None:
+    with st.container(border=True):
+        st.markdown(f"**{candidate.name}** · {candidate.cloud} · {candidate.auth.replace('_', ' ')} · "
+                    f"tenant `{candidate.tenant_id}`")
+        if candidate.auth == "client_credentials" and candidate.client_secret_env:
+            # A secret kept in .streamlit/secrets.toml is used from memory, never written anywhere.
+            try:
+                secret_from_secrets = st.secrets.get(candidate.client_secret_env)
+            except Exception:  # no secrets.toml at all
+                secret_from_secrets = None
+            if secret_from_secrets and not os.environ.get(candidate.client_secret_env):
+                candidate = replace(candidate, client_secret=str(secret_from_secrets))
+        signing_in = st.session_state.get("cx_signin")
+        if signing_in is None and st.button("Connect", type="primary", icon=":material/login:"):
+            from lib.auth import token_provider_for
+            from lib.graph import GraphClient, Throttle
+
+            shown: dict = {}
+            cancel = threading.Event()
+
+            def connect(candidate=candidate, shown=shown, cancel=cancel):
+                tokens = token_provider_for(candidate, on_device_code=shown.update, cancel=cancel)
+                client = GraphClient(candidate, tokens, throttle=Throttle())
+                return client, client.whoami()
+
+            st.session_state["cx_signin"] = (BackgroundTask(connect, name="sign-in").start(), shown, cancel, candidate)
+            st.rerun()
+
+
+@st.fragment(run_every=1.0)
+def sign_in_progress() -> None:
+    """The device code and link while a person approves the sign-in; then the result."""
+    current = st.session_state.get("cx_signin")
+    if current is None:
+        return
+    task, shown, cancel, candidate = current
+    if task.done:
+        st.session_state.pop("cx_signin", None)
+        if task.error is not None:
+            st.session_state["cx_candidate_error"] = task.error
+        else:
+            client, me = task.result
+            state.use_profile(candidate, client)
+            st.session_state["cx_test"] = ("ok", me)
+            st.session_state.pop("cx_candidate", None)
+        st.rerun(scope="app")
+    with st.container(border=True):
+        if shown.get("user_code"):
+            st.markdown(f"#### Sign in: open **[{shown.get('verification_uri')}]({shown.get('verification_uri')})** "
+                        f"and enter the code")
+            st.code(shown["user_code"], language=None)
+            st.caption(shown.get("message") or "")
+        waited = time.monotonic() - task.started_at
+        st.progress(min(1.0, waited / 900),
+                    text=f":material/hourglass_top: Waiting for the sign-in to be approved… ({waited:.0f} s; "
+                         "the code is valid for 15 minutes)")
+        if st.button("Cancel sign-in", icon=":material/cancel:"):
+            cancel.set()
+
+
+sign_in_progress()

@@ -1,0 +1,263 @@
+"""Designer: one appointment, every field on the left, the live Graph requests on the right."""
+
+from datetime import date, time
+
+import pandas as pd
+import streamlit as st
+
+from lib.appointment import Appointment, ModelError
+from lib.designer import DesignerForm, RecordingClient, Templates, fresh_copy, preview
+from lib.flows import FLOW_TITLES, FLOWS, JOIN_LINK, SmsOptions, plan
+from lib.paths import studio_home
+from lib.runner import Runner
+from lib.snippets import LANGUAGES, snippet
+from lib.timezones import COMMON_ZONES
+from pages import messages, state
+
+TEMPLATES = Templates(studio_home() / "templates")
+FIELDS = ("subject", "day", "start", "duration", "end", "time_zone", "organizer", "allow_browser_join",
+          "external_appointment_id", "external_appointment_url")
+
+
+def browser_zone() -> str:
+    zone = getattr(st.context, "timezone", None) or "UTC"
+    return zone if isinstance(zone, str) else "UTC"
+
+
+def load_form(form: DesignerForm) -> None:
+    """Put ``form`` into the widgets (runs in callbacks, before the widgets are drawn)."""
+    st.session_state["designer_form"] = form
+    for name in FIELDS:
+        st.session_state[f"dz_{name}"] = getattr(form, name)
+    st.session_state["dz_use_end"] = form.end is not None
+    if form.end is None:
+        st.session_state["dz_end"] = time(form.start.hour, form.start.minute)
+    st.session_state["dz_clients_version"] = st.session_state.get("dz_clients_version", 0) + 1
+    st.session_state.pop("designer_sent", None)
+
+
+def load_document(text: str | bytes, source: str) -> None:
+    try:
+        form = DesignerForm.from_appointment(Appointment.from_document(text))
+    except ModelError as exc:
+        st.session_state["designer_load_error"] = (source, exc)
+        return
+    st.session_state.pop("designer_load_error", None)
+    load_form(form)
+    st.session_state["designer_notice"] = f"Loaded {source}."
+
+
+def on_paste() -> None:
+    load_document(st.session_state.get("dz_paste", ""), "the pasted JSON")
+
+
+def on_upload() -> None:
+    upload = st.session_state.get("upload_dz_json")
+    if upload is not None:
+        load_document(upload.getvalue(), upload.name)
+
+
+def on_template_load() -> None:
+    name = st.session_state.get("dz_template")
+    if not name:
+        return
+    try:
+        load_form(DesignerForm.from_appointment(TEMPLATES.load(name)))
+        st.session_state["designer_notice"] = f"Loaded template “{name}”."
+    except ModelError as exc:
+        st.session_state["designer_load_error"] = (f"template {name}", exc)
+
+
+def on_new_id() -> None:
+    form = st.session_state["designer_form"]
+    try:
+        st.session_state["dz_external_appointment_id"] = fresh_copy(form.appointment()).external_appointment_id
+    except ModelError:
+        pass
+
+
+# -- state ------------------------------------------------------------------------------------------
+if "designer_form" not in st.session_state:
+    load_form(DesignerForm(time_zone=browser_zone(),
+                           organizer=(state.profile().organizer if state.profile() is not None
+                                      and state.profile().auth == "client_credentials" else "")))
+saved = st.session_state["designer_form"]
+for name in FIELDS:  # widgets forget their values when another page was open; the form remembers
+    st.session_state.setdefault(f"dz_{name}", getattr(saved, name))
+st.session_state.setdefault("dz_use_end", saved.end is not None)
+if st.session_state.get("dz_end") is None:
+    st.session_state["dz_end"] = time(11, 0)
+
+messages.header("Designer", "Design one appointment and see the exact Microsoft Graph requests as you type. "
+                            "For people who know Graph; everyone else will be happier on the spreadsheet page.")
+if notice := st.session_state.pop("designer_notice", None):
+    st.toast(notice, icon=":material/check_circle:")
+
+left, right = st.columns([5, 6], gap="large")
+
+# -- left: the appointment --------------------------------------------------------------------------
+with left:
+    with st.expander("Load JSON or a saved template", icon=":material/file_open:"):
+        paste, upload, saved_tab = st.tabs(["Paste JSON", "Upload JSON", "Templates"])
+        paste.text_area("JSON document", key="dz_paste", height=140,
+                        placeholder='{"meeting": {...}, "virtualAppointment": {...}} or either body alone')
+        paste.button("Load pasted JSON", on_click=on_paste, icon=":material/input:")
+        upload.file_uploader("A .json file", type=["json"], key="upload_dz_json", on_change=on_upload)
+        names = TEMPLATES.names()
+        if names:
+            saved_tab.selectbox("Template", names, key="dz_template")
+            saved_tab.button("Load template", on_click=on_template_load, icon=":material/folder_open:")
+        else:
+            saved_tab.caption("No saved templates yet. Design an appointment, then save it below the preview.")
+        if problem := st.session_state.get("designer_load_error"):
+            source, exc = problem
+            messages.show_error(exc, what=f"Could not load {source}")
+
+    st.subheader("Meeting")
+    st.text_input("Subject", key="dz_subject")
+    day, start, length = st.columns(3)
+    day.date_input("Date", key="dz_day", format="YYYY-MM-DD")
+    start.time_input("Start", key="dz_start", step=300)
+    use_end = length.toggle("Set an end time", key="dz_use_end", help="Off: give a duration. On: give an end time.")
+    if use_end:
+        length.time_input("End", key="dz_end", step=300)
+    else:
+        length.number_input("Duration (minutes)", key="dz_duration", min_value=1, max_value=1440, step=5)
+    zones = list(dict.fromkeys([st.session_state["dz_time_zone"], browser_zone(), *COMMON_ZONES]))
+    zone_col, organizer_col = st.columns(2)
+    zone_col.selectbox("Time zone", zones, key="dz_time_zone", accept_new_options=True,
+                       help="Any IANA name, for example Europe/Madrid; type to search or add one.")
+    p = state.profile()
+    organizer_col.text_input(
+        "Organizer", key="dz_organizer",
+        placeholder="the signed-in user" if p is None or p.auth == "device_code" else "user id or UPN",
+        help="Blank: the signed-in user (/me). App-only connections need a user id or UPN.")
+
+    st.subheader("Clients")
+    clients = st.data_editor(
+        pd.DataFrame(saved.clients or [{"name": "", "email": "", "phone": ""}], columns=["name", "email", "phone"]),
+        key=f"grid_dz_clients_{st.session_state.get('dz_clients_version', 0)}", num_rows="dynamic", width="stretch",
+        hide_index=True,
+        column_config={"name": st.column_config.TextColumn("Name"),
+                       "email": st.column_config.TextColumn("Email"),
+                       "phone": st.column_config.TextColumn("Phone (for SMS)", help="With the country code: +1 212 555 0142")},
+    )
+    st.toggle("Clients may join in a browser (no Teams app needed)", key="dz_allow_browser_join")
+    ext_id, ext_url = st.columns(2)
+    ext_id.text_input("External appointment id", key="dz_external_appointment_id",
+                      help="Your booking system's id. Blank: derived from the time and the clients. "
+                           "The same id always gives the same meeting (no duplicates).")
+    ext_url.text_input("External appointment URL", key="dz_external_appointment_url",
+                       placeholder="https://booking.example.com/a/123")
+    st.button("New external id", on_click=on_new_id, icon=":material/refresh:",
+              help="Send this design again as a new meeting instead of getting the existing one.")
+
+    st.subheader("Flow")
+    flow = st.radio("How the appointment is created", FLOWS, format_func=FLOW_TITLES.get,
+                    index=FLOWS.index(state.flow()), label_visibility="collapsed")
+    state.set_flow(flow)
+    sms = None
+    if flow == JOIN_LINK:
+        if st.checkbox("Also text the join link to clients with a phone number (Teams Premium, US numbers only)",
+                       key="dz_sms"):
+            sms = SmsOptions()
+
+form = DesignerForm(**{name: st.session_state[f"dz_{name}"] for name in FIELDS if name != "end"},
+                    end=st.session_state["dz_end"] if use_end else None,
+                    clients=[{k: ("" if pd.isna(v) else str(v)) for k, v in row.items()}
+                             for row in clients.to_dict("records")])
+if isinstance(form.day, str):
+    form.day = date.fromisoformat(form.day)
+st.session_state["designer_form"] = form
+
+# -- right: the live requests -----------------------------------------------------------------------
+with right:
+    st.subheader("Requests")
+    try:
+        appointment = form.appointment()
+    except ModelError as exc:
+        appointment = None
+        messages.show_error(exc)
+    if appointment is not None and p is not None:
+        steps = plan(appointment, flow, user_path=state.user_path(), sms=sms)
+        base = p.graph_base_url
+        requests_tab, *code_tabs = st.tabs(["HTTP", *LANGUAGES])
+        with requests_tab:
+            for number, request in enumerate(preview(steps, base), start=1):
+                st.markdown(f"**{number}. {request.title}**")
+                st.code(f"{request.method} {request.url}", language="http", wrap_lines=True)
+                head, body = st.columns([2, 3])
+                head.caption("Headers")
+                head.json(request.headers, expanded=True)
+                body.caption("JSON body")
+                if request.body is not None:
+                    body.json(request.body, expanded=True)
+                else:
+                    body.caption("(no body)")
+        for tab, language in zip(code_tabs, LANGUAGES):
+            tab.code(snippet(language, steps, base, getattr(p, "ca_bundle", "") or ""),
+                     language=LANGUAGES[language], line_numbers=True)
+
+        send_col, save_col = st.columns([1, 1], vertical_alignment="bottom")
+        target = "the sandbox" if p.is_sandbox else p.name
+        if send_col.button(f"Send to {target}", type="primary", icon=":material/send:", width="stretch"):
+            try:
+                recorder = RecordingClient(state.client())
+                runner = Runner(recorder, state.journal(), flow=flow, concurrency=1, use_batch=False, sms=sms)
+                with st.spinner("Sending…"):
+                    result = runner.run([appointment], source="designer")
+                st.session_state["designer_sent"] = (recorder.exchanges, result.outcomes[0], None)
+            except Exception as exc:  # GraphError / AuthError explain themselves; anything else in words
+                st.session_state["designer_sent"] = ([], None, exc)
+        with save_col.popover("Save as template", icon=":material/save:", width="stretch"):
+            name = st.text_input("Template name", key="dz_template_name", placeholder="Intake call, 30 min")
+            if st.button("Save", key="btn_dz_save"):
+                try:
+                    TEMPLATES.save(name, appointment)
+                    st.success(f"Saved “{name}”. Load it from “Load JSON or a saved template”.")
+                except (ModelError, OSError) as exc:
+                    messages.show_error(exc, what="Not saved")
+    elif p is None:
+        messages.empty_state("Connect on the **Connection** page to see the full request URLs and send.")
+
+    sent = st.session_state.get("designer_sent")
+    if sent:
+        exchanges, outcome, error = sent
+        st.subheader("Response")
+        if error is not None:
+            messages.show_error(error, what="Not sent")
+        for exchange in exchanges:
+            status = exchange.status
+            icon = ":material/check_circle:" if exchange.ok else ":material/error:"
+            with st.expander(f"{exchange.spec.method} {exchange.spec.path} → {status or 'no answer'}",
+                             icon=icon, expanded=not exchange.ok):
+                if exchange.response is not None:
+                    st.caption("Headers")
+                    st.json(dict(getattr(exchange.response, "headers", {}) or {}), expanded=False)
+                    st.caption("Body")
+                    body = getattr(exchange.response, "body", None)
+                    if isinstance(body, (dict, list)):
+                        st.json(body)
+                    else:
+                        st.code(str(body or "(empty)"))
+                else:
+                    messages.show_error(exchange.error)
+        if outcome is not None:
+            with st.container(border=True):
+                if outcome.status in ("created", "existing"):
+                    word = "created" if outcome.status == "created" else "already existed — the same meeting is reused"
+                    st.markdown(f"#### :material/event_available: Appointment {word}")
+                    st.markdown(f"**{outcome.appointment.subject}** · {outcome.appointment.start:%a %d %b %Y, %H:%M} "
+                                f"({outcome.appointment.time_zone}) · {outcome.appointment.clients_label}")
+                    links = st.columns(2)
+                    if outcome.client_join_web_url:
+                        links[0].link_button("Client join link", outcome.client_join_web_url, icon=":material/link:",
+                                             type="primary", width="stretch")
+                    if outcome.join_web_url:
+                        links[1].link_button("Organizer join link", outcome.join_web_url, icon=":material/videocam:",
+                                             width="stretch")
+                    st.caption(f"Meeting id `{outcome.meeting_id}` · external id `{outcome.appointment.appointment_id}`")
+                    st.text_input("Client join link (copy)", outcome.client_join_web_url or "", disabled=True)
+                else:
+                    st.markdown("#### :material/error: Not created")
+                    st.error(outcome.error or "The appointment was not created.")
