@@ -270,7 +270,8 @@ class _LoseReply:
 
 
 class DroppedConnectionFilter(logging.Filter):
-    """Hides uvicorn's error line for the connections we drop on purpose."""
+    """Hides uvicorn's error lines for connections dropped on purpose and for idle keep-alives at shutdown."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return "without completing response" not in record.getMessage()
+        message = record.getMessage()
+        return "without completing response" not in message and "timeout graceful shutdown" not in message
