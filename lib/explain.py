@@ -55,16 +55,16 @@ def explain(status: int, code: str, message: str, *, auth_kind: str = "", cloud:
     if status == 403 or (status == 400 and "only valid with delegated" in low):
         if "application access policy" in low:
             return _access_policy(client_id, organizer)
-        if "/me request is only valid with delegated" in low or ("/me" in low and "delegated" in low):
-            return ("An app signed in on its own (client credentials) called /me, which only exists for a person "
-                    "who signed in.",
-                    "Set organizer in the connection profile to the user's object id so requests go to "
-                    "/users/{id}, or sign in with device code instead.")
         if "does not match organizer id" in low or "only /me endpoint is supported" in low:
             return ("You signed in as a person (delegated), and a person can only create meetings for themself, "
                     "not for another user.",
                     "Leave the organizer empty (or use your own account), or use an app connection "
                     "(client_credentials) with an application access policy for that organizer.")
+        if "/me request is only valid" in low:
+            return ("An app signed in on its own (client credentials) called /me, which only exists for a person "
+                    "who signed in.",
+                    "Set organizer in the connection profile to the user's object id so requests go to "
+                    "/users/{id}, or sign in with device code instead.")
         permissions = _required_permissions(text)
         if permissions or "permission" in low or "privilege" in low or code_l in ("authorization_requestdenied",):
             return _missing_permission(permissions, app_only, delegated, text)
