@@ -196,7 +196,7 @@ def _read_text(data: bytes) -> Sheet:
     text, encoding = decoded
     if text.startswith("\ufeff"):
         text = text[1:]
-    lines = text.splitlines(keepends=True)
+    lines = list(io.StringIO(text, newline=""))  # not str.splitlines: it also splits on \v, \f, \x1c...
     delimiter = _sniff_delimiter(lines[:200])
     grid: list[list[str]] = []
     numbers: list[int] = []
@@ -231,14 +231,22 @@ def _read_excel(data: bytes, wanted: str | None) -> Sheet:
                 listed = ", ".join(f'"{n}"' for n in names)
                 raise SpreadsheetError(f'This workbook has no sheet named "{wanted}". Its sheets are: {listed}.')
             order = [wanted] if wanted is not None else names
+            fallback = None
             for name in order:
                 frame = pd.read_excel(book, sheet_name=name, header=None, dtype=object)
                 grid, numbers = _frame_to_grid(frame)
-                if grid or wanted is not None:
+                if wanted is not None:
                     break
+                at, recognised = _header_index(grid)
+                if recognised and len(grid) > at + 1:
+                    break  # the first sheet that looks like a client list
+                if grid and fallback is None:
+                    fallback = (name, grid, numbers)
             else:
-                raise SpreadsheetError("This file has no data in any of its sheets. Check that you saved the workbook "
-                                       "with the client list in it.")
+                if fallback is None:
+                    raise SpreadsheetError("This file has no data in any of its sheets. Check that you saved the "
+                                           "workbook with the client list in it.")
+                name, grid, numbers = fallback
     except SpreadsheetError:
         raise
     except Exception as exc:
@@ -310,10 +318,14 @@ def _clean(text: str) -> str:
 
 def find_header(grid: list[list[str]]) -> int:
     """Index of the header row: the first with two or more known column names, else the first row."""
+    return _header_index(grid)[0]
+
+
+def _header_index(grid: list[list[str]]) -> tuple[int, bool]:
     for i, row in enumerate(grid[:_HEADER_SEARCH_ROWS]):
         if sum(1 for cell in row if cell and len(cell) <= 80 and header_matches(cell)) >= 2:
-            return i
-    return 0
+            return i, True
+    return 0, False
 
 
 def _to_sheet(grid: list[list[str]], numbers: list[int], *, sheet_name, sheet_names, encoding, delimiter) -> Sheet:
