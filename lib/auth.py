@@ -331,7 +331,7 @@ def _auth_error(result: dict, profile: Profile) -> AuthError:
     if aadsts in (90002, 900023) or "tenant" in description.lower() and "not found" in description.lower():
         return err(f"The tenant {profile.tenant_id} was not found in the {profile.cloud} cloud ({first_line}).",
                    "Check tenant_id and cloud in the profile.")
-    if error == "expired_token" or aadsts == 70019:
+    if error in ("expired_token", "authorization_pending") or aadsts in (70019, 70016):
         return err("The sign-in code expired before anyone entered it.",
                    "Start the sign-in again and enter the code within the time shown.")
     if error in ("authorization_declined", "access_denied") or aadsts == 70000 and "declin" in description.lower():
