@@ -13,7 +13,8 @@ import pandas as pd
 
 from .spreadsheet import Sheet
 
-OK, WARN, ERROR = "✅", "⚠️", "❌"
+# Symbols every system font has (emoji are missing on many Linux desktops), with a word for clarity.
+OK, WARN, ERROR = "✓ Ready", "⚠ Ready", "✗ Fix"
 # Internal names of the grid's own columns; spreadsheet columns are "c<index>" so no header can clash.
 STATUS, ROW, CLIENT, TIME, PROBLEM = "_status", "_row", "_client", "_time", "_problem"
 

@@ -132,7 +132,7 @@ def field_picker(column, key: str) -> None:
                      format_func=lambda h: NOT_IN_FILE if h is None else h)
     mapping[key] = st.session_state[widget]
     sample = grid.sample_values(sheet, mapping[key])
-    column.caption(f"e.g. {sample}" if sample else ("—" if mapping[key] is None else "(empty column)"))
+    column.caption(f"e.g. `{sample}`" if sample else ("—" if mapping[key] is None else "(empty column)"))
 
 
 questions = missing_required(mapping)
@@ -230,11 +230,11 @@ st.data_editor(
     height=min(560, 38 + 35 * max(1, len(view))),
     disabled=[grid.STATUS, grid.ROW, grid.CLIENT, grid.TIME, grid.PROBLEM],
     column_config={
-        grid.STATUS: st.column_config.TextColumn("", width=40, help="✅ ready · ⚠️ ready, with a note · ❌ needs attention"),
+        grid.STATUS: st.column_config.TextColumn("Status", width=80, help="✓ ready · ⚠ ready, with a note to read · ✗ needs a fix"),
         grid.ROW: st.column_config.NumberColumn("Row", width=60, help="The row number in your spreadsheet", format="%d"),
         grid.CLIENT: st.column_config.TextColumn("Client", width="medium"),
         grid.TIME: st.column_config.TextColumn(f"Time ({schedule_args[3]})", width="medium"),
-        grid.PROBLEM: st.column_config.TextColumn("Problem", width="large"),
+        grid.PROBLEM: st.column_config.TextColumn("Problem", width="large" if attention else "small"),
         **{cid: st.column_config.TextColumn(header) for cid, header in columns.items()},
     },
 )

@@ -93,7 +93,7 @@ messages.header("Designer", "Design one appointment and see the exact Microsoft 
 if notice := st.session_state.pop("designer_notice", None):
     st.toast(notice, icon=":material/check_circle:")
 
-left, right = st.columns([5, 6], gap="large")
+left, right = st.columns([1, 1], gap="large")
 
 # -- left: the appointment --------------------------------------------------------------------------
 with left:
@@ -118,11 +118,12 @@ with left:
     day, start, length = st.columns(3)
     day.date_input("Date", key="dz_day", format="YYYY-MM-DD")
     start.time_input("Start", key="dz_start", step=300)
-    use_end = length.toggle("Set an end time", key="dz_use_end", help="Off: give a duration. On: give an end time.")
+    use_end = st.session_state.get("dz_use_end", False)
     if use_end:
         length.time_input("End", key="dz_end", step=300)
     else:
         length.number_input("Duration (minutes)", key="dz_duration", min_value=1, max_value=1440, step=5)
+    st.toggle("Give an end time instead of a duration", key="dz_use_end")
     zones = list(dict.fromkeys([st.session_state["dz_time_zone"], browser_zone(), *COMMON_ZONES]))
     zone_col, organizer_col = st.columns(2)
     zone_col.selectbox("Time zone", zones, key="dz_time_zone", accept_new_options=True,
@@ -138,8 +139,8 @@ with left:
         pd.DataFrame(saved.clients or [{"name": "", "email": "", "phone": ""}], columns=["name", "email", "phone"]),
         key=f"grid_dz_clients_{st.session_state.get('dz_clients_version', 0)}", num_rows="dynamic", width="stretch",
         hide_index=True,
-        column_config={"name": st.column_config.TextColumn("Name"),
-                       "email": st.column_config.TextColumn("Email"),
+        column_config={"name": st.column_config.TextColumn("Name", width="medium"),
+                       "email": st.column_config.TextColumn("Email", width="medium"),
                        "phone": st.column_config.TextColumn("Phone (for SMS)", help="With the country code: +1 212 555 0142")},
     )
     st.toggle("Clients may join in a browser (no Teams app needed)", key="dz_allow_browser_join")
@@ -183,17 +184,10 @@ with right:
         base = p.graph_base_url
         requests_tab, *code_tabs = st.tabs(["HTTP", *LANGUAGES])
         with requests_tab:
+            st.caption("Each request exactly as it is sent. The access token is never shown.")
             for number, request in enumerate(preview(steps, base), start=1):
                 st.markdown(f"**{number}. {request.title}**")
-                st.code(f"{request.method} {request.url}", language="http", wrap_lines=True)
-                head, body = st.columns([2, 3])
-                head.caption("Headers")
-                head.json(request.headers, expanded=True)
-                body.caption("JSON body")
-                if request.body is not None:
-                    body.json(request.body, expanded=True)
-                else:
-                    body.caption("(no body)")
+                st.code(request.as_text(), language="http", wrap_lines=True)
         for tab, language in zip(code_tabs, LANGUAGES):
             tab.code(snippet(language, steps, base, getattr(p, "ca_bundle", "") or ""),
                      language=LANGUAGES[language], line_numbers=True)
