@@ -374,6 +374,16 @@ def parse_yes_no(text: str) -> bool | None:
 _GUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.I)
 
 
+def _utc(moment: datetime) -> datetime:
+    """For comparing and subtracting: aware datetimes sharing a tzinfo compare by wall clock in Python."""
+    return moment.astimezone(timezone.utc)
+
+
+def _plus(moment: datetime, minutes: int) -> datetime:
+    """``minutes`` of real time later, in the same zone (wall-clock addition is wrong across DST)."""
+    return (moment.astimezone(timezone.utc) + timedelta(minutes=minutes)).astimezone(moment.tzinfo)
+
+
 def _wall(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%d %H:%M")
 
@@ -463,11 +473,11 @@ def check_sheet(sheet: Sheet, mapping: dict, schedule: Schedule, *, default_regi
             slot_start, slot_end = slot_for[id(unit)]
             start = slot_start.astimezone(head.zone or default_zone)
             minutes = head.minutes
-            end = start + timedelta(minutes=minutes) if minutes else slot_end.astimezone(head.zone or default_zone)
+            end = _plus(start, minutes) if minutes else slot_end.astimezone(head.zone or default_zone)
         else:
             start, end = lead.start, lead.end
             if start is not None and end is None:
-                end = start + timedelta(minutes=lead.minutes or schedule.duration)
+                end = _plus(start, lead.minutes or schedule.duration)
         if len(unit) > 1:
             _check_group(unit, lead, head, start, end)
         failing = [d for d in unit if d.errors]
@@ -494,7 +504,7 @@ def check_sheet(sheet: Sheet, mapping: dict, schedule: Schedule, *, default_regi
             emails.add(who)
             clients.append(d.client)
         zone_name = head.zone_name
-        if start >= end:
+        if _utc(start) >= _utc(end):
             lead.errors.append(f"{_time_column(headers)}: the end ({_wall(end)}) is not after the start "
                                f"({_wall(start)}) — check the times.")
             for d in unit:
@@ -545,7 +555,7 @@ def _check_group(unit: list[_Draft], lead: _Draft, head: _Draft, start, end) -> 
     for d in unit:
         if d is lead:
             continue
-        if d.has_time and not d.errors and d.start is not None and (d.start != start or (d.end and d.end != end)):
+        if d.has_time and not d.errors and d.start is not None and (_utc(d.start) != _utc(start) or (d.end and _utc(d.end) != _utc(end))):
             d.warnings.append(f"This row shares the appointment {show(d.group)} with row {lead.row} but has a "
                               f"different time ({_wall(d.start)}); the time of row {lead.row} "
                               f"({_wall(start) if start else '?'}) is used for everyone.")
@@ -721,16 +731,16 @@ def _check_times(d: _Draft, headers: dict, column, month_first: bool) -> None:
         end = _localize(d, end_naive, end_offset, zone, column("end"))
         if end is None:
             return
-        if end <= start:
+        if _utc(end) <= _utc(start):
             d.errors.append(f"{column('end')}: the end ({_wall(end.astimezone(zone))}) is not after the start "
                             f"({_wall(local_start)}) — check the times.")
             return
-        own = int((end - start).total_seconds() // 60)
+        own = int((_utc(end) - _utc(start)).total_seconds() // 60)
         if d.minutes and d.minutes != own:
             d.warnings.append(f"{column('duration')} says {d.minutes} minutes but the end time makes it {own}; "
                               "the end time is used.")
         d.minutes = own
-    d.end = end or (start + timedelta(minutes=d.minutes) if d.minutes else None)
+    d.end = end or (_plus(start, d.minutes) if d.minutes else None)
 
 
 def _localize(d: _Draft, naive: datetime, offset: timedelta | None, zone: ZoneInfo, where: str) -> datetime | None:
