@@ -371,7 +371,8 @@ class GraphBackend:
             "appointmentClientJoinWebUrl": self._client_join_url(row),
             "externalAppointmentId": fields.get("externalAppointmentId"),
             "externalAppointmentUrl": fields.get("externalAppointmentUrl"),
-            "settings": fields.get("settings"),
+            "settings": None if fields.get("settings") is None
+            else {"allowClientToJoinUsingBrowser": None, **fields["settings"]},
             "appointmentClients": fields.get("appointmentClients") or [],
         }
         etag = odata.new_etag()
@@ -389,7 +390,8 @@ class GraphBackend:
             raise PreconditionFailed("The If-Match value does not match the virtual appointment's current ETag.")
         for name, value in fields.items():
             if name == "settings" and value is not None:
-                appointment["settings"] = {**(appointment.get("settings") or {}), **value}
+                appointment["settings"] = {"allowClientToJoinUsingBrowser": None,
+                                           **(appointment.get("settings") or {}), **value}
             elif name == "appointmentClients":
                 appointment[name] = value or []
             else:
@@ -510,8 +512,8 @@ def _appointment_fields(body: dict[str, Any]) -> dict[str, Any]:
             settings = odata.expect_object(settings, "microsoft.graph.virtualAppointmentSettings")
             odata.check_properties(settings, ("allowClientToJoinUsingBrowser",),
                                    "microsoft.graph.virtualAppointmentSettings")
-            out["settings"] = {"allowClientToJoinUsingBrowser": odata.expect_bool(
-                settings.get("allowClientToJoinUsingBrowser"), "allowClientToJoinUsingBrowser")}
+            out["settings"] = {name: odata.expect_bool(settings[name], name)
+                               for name in ("allowClientToJoinUsingBrowser",) if name in settings}
     if "appointmentClients" in body:
         clients = body["appointmentClients"]
         if clients is not None and not isinstance(clients, list):
