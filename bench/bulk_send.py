@@ -96,7 +96,9 @@ def latency_scenario(args, workdir: Path) -> dict:
 
 
 def count_duplicates(proc, prefix: str) -> tuple[int, int]:
-    ids = Counter(m["externalId"] for m in proc.meetings()["value"] if (m.get("externalId") or "").startswith(prefix))
+    meetings = proc.meetings()
+    meetings = meetings["value"] if isinstance(meetings, dict) else meetings
+    ids = Counter(m["externalId"] for m in meetings if (m.get("externalId") or "").startswith(prefix))
     return len(ids), sum(c - 1 for c in ids.values())
 
 

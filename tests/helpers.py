@@ -47,4 +47,7 @@ def appointments(n: int, tag: str) -> list[Appointment]:
 
 def meetings_with_prefix(sandbox, prefix: str) -> Counter:
     """How many stored meetings carry each externalId starting with ``prefix``."""
-    return Counter(m["externalId"] for m in sandbox.meetings()["value"] if (m.get("externalId") or "").startswith(prefix))
+    meetings = sandbox.meetings()
+    if isinstance(meetings, dict):
+        meetings = meetings["value"]
+    return Counter(m["externalId"] for m in meetings if (m.get("externalId") or "").startswith(prefix))
