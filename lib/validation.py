@@ -151,7 +151,8 @@ def check_email(text: str) -> tuple[str, str]:
 # -- phones ----------------------------------------------------------------------------------------
 _PHONE_ERRORS = {
     phonenumbers.NumberParseException.INVALID_COUNTRY_CODE:
-        "does not say which country it is in — start it with + and the country code, like +1 212 555 0142.",
+        "does not say which country it is in (or the code after + is not a country code) — start it with + and "
+        "the country code, like +1 212 555 0142.",
     phonenumbers.NumberParseException.NOT_A_NUMBER:
         "is not a phone number — write the client's mobile number, like +1 212 555 0142.",
     phonenumbers.NumberParseException.TOO_SHORT_NSN: "is too short for a phone number — check the digits.",
@@ -213,12 +214,18 @@ def resolve_zone(name: str) -> tuple[str, ZoneInfo | None]:
         return text, ZoneInfo(text)
     except (ZoneInfoNotFoundError, ValueError, TypeError, OSError):
         pass
-    for candidate in (text.replace(" ", "_"), "/".join(p[:1].upper() + p[1:] for p in text.replace(" ", "_").split("/"))):
-        try:
-            return candidate, ZoneInfo(candidate)
-        except (ZoneInfoNotFoundError, ValueError, TypeError, OSError):
-            continue
+    canonical = _zone_names().get(text.replace(" ", "_").lower())
+    if canonical:
+        return canonical, ZoneInfo(canonical)
     return text, None
+
+
+@lru_cache(maxsize=1)
+def _zone_names() -> dict[str, str]:
+    """Lower-case IANA name -> its proper spelling, so "america/new_york" is understood."""
+    from zoneinfo import available_timezones
+
+    return {name.lower(): name for name in available_timezones()}
 
 
 # -- dates and times -------------------------------------------------------------------------------
