@@ -141,6 +141,7 @@ async def serve(data_dir: Path, host: str, port: int, *, auto_approve=False, lat
                             rate_limit=rate_limit, faults=faults, seed=seed, ca_path=ca_path)
     config = uvicorn.Config(build_app(sandbox), ssl_certfile=str(cert), ssl_keyfile=str(key), access_log=False,
                             log_level="warning", lifespan="off", server_header=False, timeout_keep_alive=30,
+                            http="h11",  # the connection-drop faults are verified against h11's behaviour
                             timeout_graceful_shutdown=1,  # idle TLS keep-alives would hold shutdown for 30 s
                             log_config=None)
     server = uvicorn.Server(config)

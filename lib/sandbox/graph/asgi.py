@@ -110,6 +110,8 @@ class GraphApp:
                            client_request_id=client_request_id)
         if isinstance(claims, InvalidToken):
             resp = error_response(req, InvalidAuthenticationToken(str(claims)))
+            resp.headers["WWW-Authenticate"] = (f'Bearer realm="", authorization_uri="{self.base_url}/common/'
+                                                'oauth2/authorize", error="invalid_token"')
         else:
             req.caller = Caller.from_claims(claims)
             resp = self.dispatcher.handle(req)
