@@ -107,6 +107,16 @@ def test_emails_are_normalised_and_common_wrappers_accepted():
     assert wrapped.email == "carla@example.com"
 
 
+@pytest.mark.parametrize("address", ["Anna@EXAMPLE.COM", "o'brien+tag@Mail.Example.org", "x@bücher.de",
+                                     "Zoë@example.com", "a.b.c@sub.example.co.uk", "first_last-1@example.io"])
+def test_the_quick_path_normalises_exactly_like_email_validator(address):
+    from email_validator import validate_email
+
+    from lib.validation import check_email
+    check_email.cache_clear()
+    assert check_email(address) == (validate_email(address, check_deliverability=False).normalized, "")
+
+
 # -- phones ----------------------------------------------------------------------------------------
 @pytest.mark.parametrize("value", ["(212) 555-0142", "212.555.0142", "212 555 0142", "+1 212 555 0142",
                                    "1-212-555-0142", "12125550142", "+1 (212) 555-0142", "001 212 555 0142"])
@@ -399,7 +409,7 @@ def test_calendly_times_keep_their_wall_clock_and_end():
     report = check((FIXTURES / "calendly_export.csv").read_bytes(), "calendly_export.csv")
     first = report.appointments[0]
     assert first.start.isoformat() == "2027-03-02T09:30:00-05:00" and first.duration_minutes == 30
-    assert first.subject == "30 Minute Meeting" and first.clients[0].phone == "+14155552671" or True
+    assert first.subject == "30 Minute Meeting" and first.clients[0].phone == "+14155550123"
     assert first.clients[0].display_name == "Björn Åkesson"
 
 
