@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import math
 import re
 import warnings
@@ -89,6 +90,11 @@ _KIND_MESSAGES = {
                  "Encrypt with Password, clear it), save, and upload it again.",
     "ods": "This file is an OpenDocument spreadsheet (.ods). Save it as Excel Workbook (.xlsx) or CSV and upload that.",
     "zip": "This file is a zip archive or an Office document that is not an Excel workbook. " + _SAVE_AS,
+    "html": "This file is a web page (HTML) saved under a spreadsheet name, as some systems' \"Export to Excel\" "
+            "does. Open it in Excel and save it as Excel Workbook (.xlsx) or CSV, then upload that file.",
+    "xml-spreadsheet": "This file is an Excel 2003 XML spreadsheet, which this app cannot read. " + _SAVE_AS,
+    "json": "This file is JSON, not a spreadsheet. To send one appointment described in JSON, paste it into "
+            "\"Design one appointment\"; for a list of clients, upload CSV or Excel (.xlsx).",
     "pdf": "This file is a PDF. This app needs the spreadsheet itself: export it from your system as CSV or Excel (.xlsx).",
     "binary": "This file does not look like a spreadsheet (its contents are not text or an Excel workbook). "
               "Export your list as CSV or Excel (.xlsx) and upload that.",
@@ -96,7 +102,8 @@ _KIND_MESSAGES = {
 
 
 def sniff_kind(data: bytes, filename: str = "") -> str:
-    """'xlsx', 'text', or why not: 'xls', 'encrypted', 'ods', 'zip', 'pdf', 'binary'. Content beats name."""
+    """'xlsx', 'text', or why not: 'xls', 'encrypted', 'ods', 'zip', 'pdf', 'html', 'xml-spreadsheet', 'json',
+    'binary'. Content beats name."""
     if data[:4] == b"PK\x03\x04" or data[:4] == b"PK\x05\x06":
         try:
             with zipfile.ZipFile(io.BytesIO(data)) as archive:
@@ -121,9 +128,22 @@ def sniff_kind(data: bytes, filename: str = "") -> str:
         return "xls"
     if data[:5] == b"%PDF-":
         return "pdf"
-    if _decode(data) is not None:
-        return "text"
-    return "binary"
+    decoded = _decode(data)
+    if decoded is None:
+        return "binary"
+    head = decoded[0][:2000].lstrip("\ufeff \t\r\n").lower()
+    if head.startswith("<"):
+        if "urn:schemas-microsoft-com:office:spreadsheet" in head or "excel.sheet" in head:
+            return "xml-spreadsheet"
+        if head.startswith(("<!doctype html", "<html", "<table", "<?xml", "<meta", "<head", "<body", "<div")):
+            return "html"
+    if head.startswith(("{", "[")):
+        try:
+            json.loads(decoded[0])
+            return "json"
+        except ValueError:
+            pass
+    return "text"
 
 
 # -- text files ------------------------------------------------------------------------------------

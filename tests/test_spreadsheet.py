@@ -199,6 +199,10 @@ def test_a_workbook_whose_sheets_are_all_empty_is_refused():
     ("truncated.xlsx", make.truncated_xlsx(), "damaged"),
     ("report.pdf", b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n", "PDF"),
     ("archive.csv", b"PK\x03\x04" + b"\x00" * 100, "zip"),
+    ("export.xls", b"<html><body><table><tr><td>Name</td><td>Email</td></tr></table></body></html>", "web page"),
+    ("export.xls", b'<?xml version="1.0"?>\n<?mso-application progid="Excel.Sheet"?>\n<Workbook '
+                   b'xmlns="urn:schemas-microsoft-com:office:spreadsheet"></Workbook>', "XML spreadsheet"),
+    ("appointment.csv", b'{"meeting": {"subject": "x"}}', "JSON"),
 ])
 def test_an_unusable_file_raises_a_spreadsheet_error_that_says_what_to_do(name, data, words):
     with pytest.raises(SpreadsheetError, match=words):
