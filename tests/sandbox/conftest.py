@@ -1,7 +1,6 @@
 """Fixtures: one real sandbox process (HTTPS on 127.0.0.1) per session, tokens, and a small Graph client."""
 from __future__ import annotations
 
-import os
 import re
 import uuid
 
@@ -11,10 +10,14 @@ import requests
 from lib.sandbox import start_sandbox_process
 from lib.sandbox.directory import CONFIDENTIAL_APP, PUBLIC_APP, USERS
 
-# This machine exports REQUESTS_CA_BUNDLE/CURL_CA_BUNDLE, which requests lets override a Session's
-# `verify` (and so MSAL's `verify=`). The sandbox's CA must win in these tests.
-for _name in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
-    os.environ.pop(_name, None)
+
+
+@pytest.fixture(autouse=True)
+def _no_ca_bundle_override(monkeypatch):
+    """REQUESTS_CA_BUNDLE/CURL_CA_BUNDLE (set on this machine) override a requests Session's `verify`,
+    and so MSAL's `verify=`; the sandbox's CA must win in these tests."""
+    for name in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
+        monkeypatch.delenv(name, raising=False)
 
 ADELE, MEGAN, LEE = USERS[0], USERS[1], USERS[2]
 DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
