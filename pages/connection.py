@@ -40,10 +40,16 @@ with st.container(border=True):
         result = st.session_state.get("cx_test")
         if result and result[0] == "ok":
             me = result[1] or {}
-            who = me.get("displayName") or me.get("userPrincipalName") or me.get("id") or "the app"
-            st.success(f"Connected: Graph answered as **{who}**"
-                       + (f" ({me.get('userPrincipalName')})" if me.get("userPrincipalName") else "")
-                       + f". The {state.flow()} flow can run.", icon=":material/check_circle:")
+            organizer = me.get("organizer_name") or me.get("organizer") or "the signed-in user"
+            kind = "signed in as" if me.get("auth") == "delegated" else "app-only, as"
+            st.success(f"Connected: Graph answered, {kind} **{me.get('account') or 'the app'}**. "
+                       f"Meetings are organized by **{organizer}**. The {state.flow()} flow can run.",
+                       icon=":material/check_circle:")
+            extras = [f"Checked with `{me['checked']}`" if me.get("checked") else "",
+                      "Join links and text messages: " + ("available" if me.get("join_link_and_sms") else
+                                                          "not available with this connection"),
+                      f"request-id `{me['request_id']}`" if me.get("request_id") else ""]
+            st.caption(" · ".join(e for e in extras if e))
         elif result:
             messages.show_error(result[1], what="The connection test failed")
 

@@ -1,0 +1,66 @@
+"""Connection: the sandbox by default, a test that explains itself, profiles pasted in, the flow choice."""
+
+from __future__ import annotations
+
+import json
+
+from tests.app.driver import assert_clean, button, open_app, texts, wait_until
+
+
+def test_the_sandbox_is_connected_by_default_and_the_test_says_who_answered():
+    at = open_app("pages/connection.py")
+    assert "Built-in sandbox" in texts(at)
+    button(at, "Test connection").click().run()
+    assert_clean(at)
+    assert "signed in as **adele.vance@contoso.onmicrosoft.com**" in texts(at)
+    assert "Meetings are organized by" in texts(at)
+
+
+def test_the_flow_choice_explains_the_retired_beta_resource():
+    at = open_app("pages/connection.py")
+    said = texts(at)
+    assert "retired the beta **virtualAppointment** resource" in said
+    assert "getVirtualAppointmentJoinWebUrl" in said
+    at.radio[0].set_value("join-link").run()
+    assert "Flow: **join-link**" in " ".join(str(c.value) for c in at.sidebar.get("caption")) or \
+        at.session_state["flow"] == "join-link"
+
+
+def test_switching_to_app_only_and_back():
+    at = open_app("pages/connection.py")
+    button(at, "Switch to the sandbox's app-only connection").click().run()
+    assert "app-only (client credentials)" in texts(at)
+    button(at, "Test connection").click().run()
+    assert_clean(at)
+    assert "Connected" in texts(at)
+    button(at, "Switch to the sandbox's signed-in connection").click().run()
+    assert "signed in (device code)" in texts(at)
+
+
+def test_a_pasted_profile_with_a_mistake_names_the_field_and_the_fix():
+    at = open_app("pages/connection.py")
+    at.text_area(key="cx_paste").set_value(json.dumps({"name": "x", "cloud": "global", "auth": "device_code",
+                                                        "tenant_id": "contoso.onmicrosoft.com",
+                                                        "client_id": "not-a-guid"})).run()
+    button(at, "Read this profile").click().run()
+    assert_clean(at)
+    errors = " ".join(e.value for e in at.error)
+    assert "client_id" in errors
+
+    at.text_area(key="cx_paste").set_value("{not json").run()
+    button(at, "Read this profile").click().run()
+    assert "not valid JSON" in " ".join(e.value for e in at.error)
+
+
+def test_device_code_sign_in_waits_for_approval_then_connects(sandbox):
+    """The sandbox approves at once; a real tenant would show the code and wait on the same screen."""
+    at = open_app("pages/connection.py")
+    profile = json.loads(sandbox.profile_path.read_text())
+    profile["name"] = "Second sandbox"
+    at.text_area(key="cx_paste").set_value(json.dumps(profile)).run()
+    button(at, "Read this profile").click().run()
+    assert "Second sandbox" in texts(at)
+    button(at, "Connect").click().run()
+    wait_until(at, lambda at: "Connected: Graph answered" in texts(at))
+    assert_clean(at)
+    assert at.session_state["profile"].name == "Second sandbox"

@@ -1,0 +1,100 @@
+"""Designer: widgets on the left, the live request on the right, send, then the response and links."""
+
+from __future__ import annotations
+
+import json
+from datetime import time
+
+from tests.app.driver import assert_clean, button, open_app, texts
+from tests.helpers import unique_tag
+
+
+def code_blocks(at) -> str:
+    return "\n".join(c.value for c in at.code)
+
+
+def test_the_preview_shows_each_request_with_full_url_and_hidden_token():
+    at = open_app("pages/designer.py")
+    assert_clean(at)
+    code = code_blocks(at)
+    assert "POST https://127.0.0.1:" in code and "/v1.0/me/onlineMeetings/createOrGet" in code
+    assert "PUT https://127.0.0.1:" in code and "/beta/me/onlineMeetings/{onlineMeetingId}/virtualAppointment" in code
+    assert "Authorization: Bearer <hidden>" in code
+    assert "avery.lopez@example.com" in code
+    # Snippets in every language, with the same requests.
+    assert "curl -sS" in code and "session.request(" in code and "Invoke-RestMethod" in code and "###" in code
+
+
+def test_the_preview_follows_the_widgets_as_they_change():
+    at = open_app("pages/designer.py")
+    at.text_input(key="dz_subject").set_value("Intake call").run()
+    at.number_input(key="dz_duration").set_value(45).run()
+    code = code_blocks(at)
+    assert '"subject": "Intake call"' in code
+    assert '"startDateTime": ' in code and "T10:45:00" in code  # 10:00 + 45 minutes
+
+
+def test_a_field_error_names_the_field_and_the_fix():
+    at = open_app("pages/designer.py")
+    at.time_input(key="dz_start").set_value(time(10, 0)).run()
+    at.toggle(key="dz_use_end").set_value(True).run()
+    at.time_input(key="dz_end").set_value(time(9, 0)).run()
+    assert_clean(at)
+    errors = " ".join(e.value for e in at.error)
+    assert "**End**" in errors and "after the start" in errors
+
+
+def test_pasted_json_loads_into_the_widgets_and_a_typo_names_its_field():
+    at = open_app("pages/designer.py")
+    at.text_area(key="dz_paste").set_value(json.dumps({"meeting": {"subjct": "x"}})).run()
+    button(at, "Load pasted JSON").click().run()
+    assert "meeting.subjct" in " ".join(e.value for e in at.error)
+
+    document = {"meeting": {"subject": "Loaded visit", "startDateTime": "2027-05-03T14:00:00-04:00",
+                            "endDateTime": "2027-05-03T14:20:00-04:00"},
+                "virtualAppointment": {"appointmentClients": [{"displayName": "Lee Chen",
+                                                               "emailAddress": "lee.chen@example.com"}],
+                                       "externalAppointmentId": "EXT-42"},
+                "timeZone": "America/New_York"}
+    at.text_area(key="dz_paste").set_value(json.dumps(document)).run()
+    button(at, "Load pasted JSON").click().run()
+    assert_clean(at)
+    assert at.text_input(key="dz_subject").value == "Loaded visit"
+    assert at.number_input(key="dz_duration").value == 20
+    code = code_blocks(at)
+    assert "lee.chen@example.com" in code and '"externalAppointmentId": "EXT-42"' in code
+    assert "2027-05-03T14:00:00-04:00" in code
+
+
+def test_send_shows_the_responses_and_a_result_card_with_join_links():
+    at = open_app("pages/designer.py")
+    at.text_input(key="dz_external_appointment_id").set_value(unique_tag("DSN")).run()
+    button(at, "Send to the sandbox").click().run()
+    assert_clean(at)
+    assert not at.error, [e.value for e in at.error]
+    said = texts(at)
+    assert "Appointment created" in said
+    expanders = [e.label for e in at.expander]
+    assert any("createOrGet → 201" in label for label in expanders), expanders
+    assert any("virtualAppointment → 20" in label for label in expanders), expanders
+    urls = {b.value: b.proto.url for b in at.get("link_button")}
+    assert urls["Client join link"].startswith("https://visit.teams.microsoft.com/")
+    assert urls["Organizer join link"].startswith("https://teams.microsoft.com/")
+
+    # The same design again is the same meeting: createOrGet finds it.
+    button(at, "Send to the sandbox").click().run()
+    assert "already existed" in texts(at)
+
+
+def test_templates_are_saved_and_loaded_again(tmp_path):
+    at = open_app("pages/designer.py")
+    name = unique_tag("Template ")
+    at.text_input(key="dz_subject").set_value("Template subject").run()
+    at.text_input(key="dz_template_name").set_value(name).run()
+    button(at, "Save").click().run()
+    assert f"Saved “{name}”" in texts(at)
+
+    at.text_input(key="dz_subject").set_value("Something else").run()
+    at.selectbox(key="dz_template").set_value(name).run()
+    button(at, "Load template").click().run()
+    assert at.text_input(key="dz_subject").value == "Template subject"
