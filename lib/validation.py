@@ -345,15 +345,14 @@ def _make_date(text: str, month_first: bool) -> date:
         month = next((_MONTHS[w] for w in words if w in _MONTHS), None)
         numbers = [w for w in words if w.isdigit()]
         if month and len(numbers) == 2:
-            year_text = next((n for n in numbers if len(n) == 4), numbers[-1])
-            day_text = next(n for n in numbers if n is not year_text)
-            return date(_year(year_text), month, int(day_text))
+            at = next((i for i, n in enumerate(numbers) if len(n) == 4), 1)
+            return date(_year(numbers[at]), month, int(numbers[1 - at]))
         m = re.fullmatch(r"(\d{1,2})(?:st|nd|rd|th)?\s+([a-z]+)\.?\s+(\d{2}|\d{4})|([a-z]+)\.?\s+(\d{1,2})(?:st|nd|rd|th)?\s+(\d{4})", text)
         if m:
             if m.group(1):
                 return date(_year(m.group(3)), _MONTHS[m.group(2)], int(m.group(1)))
             return date(_year(m.group(6)), _MONTHS[m.group(4)], int(m.group(5)))
-    except (ValueError, KeyError):
+    except (ValueError, KeyError, IndexError, OverflowError):
         pass
     raise CellError("unreadable")
 
@@ -466,7 +465,12 @@ def check_sheet(sheet: Sheet, mapping: dict, schedule: Schedule, *, default_regi
     for index, (number, cells) in enumerate(zip(sheet.row_numbers, sheet.rows)):
         values = {key: clean(cells[i]) if i < len(cells) else "" for key, i in columns.items()}
         draft = _Draft(index=index, row=number, values=values)
-        _check_row(draft, headers, schedule, default_zone_name, default_zone, region, month_first, organizer)
+        try:
+            _check_row(draft, headers, schedule, default_zone_name, default_zone, region, month_first, organizer)
+        except Exception:  # a value nobody foresaw must not stop the other rows
+            draft.errors.append("This row could not be checked: one of its cells holds something unexpected. "
+                                "Check the row's cells against the column headings.")
+            draft.has_time = True  # keep it out of the scheduler
         drafts.append(draft)
 
     # Groups: rows sharing an appointment id are one appointment; the first row leads.
@@ -580,7 +584,9 @@ def _check_group(unit: list[_Draft], lead: _Draft, head: _Draft, start, end) -> 
     for d in unit:
         if d is lead:
             continue
-        if d.has_time and not d.errors and d.start is not None and (_utc(d.start) != _utc(start) or (d.end and _utc(d.end) != _utc(end))):
+        differs = (start is not None and end is not None and d.has_time and not d.errors and d.start is not None
+                   and (_utc(d.start) != _utc(start) or (d.end is not None and _utc(d.end) != _utc(end))))
+        if differs:
             d.warnings.append(f"This row shares the appointment {show(d.group)} with row {lead.row} but has a "
                               f"different time ({_wall(d.start)}); the time of row {lead.row} "
                               f"({_wall(start) if start else '?'}) is used for everyone.")

@@ -481,3 +481,37 @@ def test_checking_20000_rows_takes_a_few_seconds_at_most():
     elapsed = clock.perf_counter() - began
     assert report.total == 20_000 and report.error == 0
     assert elapsed < 10, f"{elapsed:.1f}s"
+
+
+def test_mangled_files_give_a_spreadsheet_error_or_a_report_never_a_crash():
+    import random
+
+    from lib.spreadsheet import SpreadsheetError
+
+    rnd = random.Random(7)
+    seeds = [p.read_bytes() for p in sorted(FIXTURES.iterdir()) if p.suffix != ".py" and p.stat().st_size]
+    pieces = ["0", ":", "/", "-", ",", ";", "\t", "\n", '"', "=", "+", "@", "pm", "é", "😀", "\x00", "\r", "G",
+              "2027-11-07 01:30", "2027-03-14 02:30", "March", "+05:00"]
+    for _ in range(400):
+        data = bytearray(rnd.choice(seeds))
+        for _ in range(rnd.randint(1, 8)):
+            at = rnd.randrange(len(data) + 1)
+            action = rnd.random()
+            if action < 0.4 and data:
+                data[at % len(data)] = rnd.randrange(256)
+            elif action < 0.7:
+                data[at:at] = rnd.choice(pieces).encode()
+            elif action < 0.85:
+                del data[at:at + rnd.randint(1, 50)]
+            else:
+                data = data[:at]
+        try:
+            sheet = read_table(bytes(data), rnd.choice(["a.csv", "a.xlsx", "a.txt"]))
+        except SpreadsheetError:
+            continue
+        mapping = auto_map(sheet.headers)
+        if rnd.random() < 0.3:  # a person's odd choices in the mapping dropdowns
+            mapping = {k: rnd.choice(sheet.headers + [None]) for k in mapping}
+        report = check_sheet(sheet, mapping, SCHEDULE, now=NOW)
+        report.to_json()
+        assert not any("could not be checked" in e for r in report.rows for e in r.errors)
