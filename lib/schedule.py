@@ -35,6 +35,10 @@ class Schedule:
 
     def validate(self) -> None:
         """ModelError naming the setting when the schedule cannot produce slots."""
+        for name in ("duration", "gap"):  # 30.0 from a number widget is 30
+            value = getattr(self, name)
+            if isinstance(value, float) and value.is_integer():
+                setattr(self, name, int(value))
         check_time_zone(self.tz, "Time zone")
         if isinstance(self.duration, bool) or not isinstance(self.duration, int):
             raise ModelError("Appointment length", f"must be a whole number of minutes, not {self.duration!r}.")

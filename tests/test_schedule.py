@@ -145,3 +145,9 @@ def test_parse_hours_reads_the_ways_people_write_opening_hours(text, expected):
 def test_parse_hours_refuses_what_is_not_a_range(text):
     with pytest.raises(ModelError, match="09:00-17:00"):
         parse_hours(text)
+
+
+def test_whole_number_floats_from_a_number_widget_are_accepted_but_fractions_are_not():
+    assert Schedule(duration=30.0, gap=5.0).duration == 30
+    with pytest.raises(ModelError, match="whole number"):
+        Schedule(duration=30.5)
