@@ -5,7 +5,6 @@ from datetime import datetime, time, timedelta
 import streamlit as st
 
 from lib import actions
-from lib.appointment import ModelError
 from lib.appointments_view import COLUMNS, entry_label, entry_rows, run_label
 from lib.export import to_csv_bytes, to_xlsx_bytes
 from pages import messages, state
@@ -61,7 +60,7 @@ table = st.dataframe(
     on_select="rerun", selection_mode="single-row",
     column_order=[c for c in COLUMNS if c not in ("key",)],
     column_config={
-        "start": st.column_config.TextColumn("Start", width="medium"),
+        "start": st.column_config.TextColumn("Start", width="small"),
         "status": st.column_config.TextColumn("Status", width="small"),
         "clients": st.column_config.TextColumn("Clients"),
         "subject": st.column_config.TextColumn("Subject"),
@@ -69,6 +68,9 @@ table = st.dataframe(
         "joinWebUrl": st.column_config.LinkColumn("Organizer join link", display_text="Organizer link"),
         "organizer": st.column_config.TextColumn("Organizer", width="small"),
         "run": st.column_config.TextColumn("Run", width="small"),
+        "timeZone": st.column_config.TextColumn("Time zone", width="small"),
+        "externalAppointmentId": st.column_config.TextColumn("Appointment id"),
+        "onlineMeetingId": st.column_config.TextColumn("Meeting id"),
         "error": st.column_config.TextColumn("Problem"),
     },
 )

@@ -7,6 +7,7 @@ import streamlit as st
 
 from lib import check_table as grid
 from lib.appointment import ModelError
+from lib.appointments_view import with_when
 from lib.background import BackgroundRun
 from lib.designer import preview
 from lib.export import to_csv_bytes, to_xlsx_bytes
@@ -346,14 +347,18 @@ if results:
     else:
         st.success(f"{summary}. Every appointment has its join link ({linked:,}).", icon=":material/task_alt:")
     st.dataframe(
-        rows, hide_index=True, width="stretch", key="bulk_results_table",
-        column_order=["row", "status", "clients", "start", "clientJoinWebUrl", "joinWebUrl", "error", "subject",
+        with_when(rows), hide_index=True, width="stretch", key="bulk_results_table",
+        column_order=["row", "status", "clients", "when", "clientJoinWebUrl", "joinWebUrl", "error", "subject",
                       "externalAppointmentId", "onlineMeetingId", "requestId"],
         column_config={
             "row": st.column_config.NumberColumn("Row", width=60, format="%d"),
             "status": st.column_config.TextColumn("Status", width="small"),
             "clients": st.column_config.TextColumn("Client"),
-            "start": st.column_config.TextColumn("Start"),
+            "when": st.column_config.TextColumn("When"),
+            "subject": st.column_config.TextColumn("Subject"),
+            "externalAppointmentId": st.column_config.TextColumn("Appointment id"),
+            "onlineMeetingId": st.column_config.TextColumn("Meeting id"),
+            "requestId": st.column_config.TextColumn("request-id"),
             "clientJoinWebUrl": st.column_config.LinkColumn("Client join link"),
             "joinWebUrl": st.column_config.LinkColumn("Organizer join link"),
             "error": st.column_config.TextColumn("Problem", width="large"),

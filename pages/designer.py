@@ -139,9 +139,10 @@ with left:
         pd.DataFrame(saved.clients or [{"name": "", "email": "", "phone": ""}], columns=["name", "email", "phone"]),
         key=f"grid_dz_clients_{st.session_state.get('dz_clients_version', 0)}", num_rows="dynamic", width="stretch",
         hide_index=True,
-        column_config={"name": st.column_config.TextColumn("Name", width="medium"),
+        column_config={"name": st.column_config.TextColumn("Name", width="small"),
                        "email": st.column_config.TextColumn("Email", width="medium"),
-                       "phone": st.column_config.TextColumn("Phone (for SMS)", help="With the country code: +1 212 555 0142")},
+                       "phone": st.column_config.TextColumn("Phone", width="small",
+                                                            help="For text messages; with the country code: +1 212 555 0142")},
     )
     st.toggle("Clients may join in a browser (no Teams app needed)", key="dz_allow_browser_join")
     ext_id, ext_url = st.columns(2)
@@ -220,29 +221,14 @@ with right:
         st.subheader("Response")
         if error is not None:
             messages.show_error(error, what="Not sent")
-        for exchange in exchanges:
-            status = exchange.status
-            icon = ":material/check_circle:" if exchange.ok else ":material/error:"
-            with st.expander(f"{exchange.spec.method} {exchange.spec.path} → {status or 'no answer'}",
-                             icon=icon, expanded=not exchange.ok):
-                if exchange.response is not None:
-                    st.caption("Headers")
-                    st.json(dict(getattr(exchange.response, "headers", {}) or {}), expanded=False)
-                    st.caption("Body")
-                    body = getattr(exchange.response, "body", None)
-                    if isinstance(body, (dict, list)):
-                        st.json(body)
-                    else:
-                        st.code(str(body or "(empty)"))
-                else:
-                    messages.show_error(exchange.error)
         if outcome is not None:
             with st.container(border=True):
+                appt = outcome.appointment
                 if outcome.status in ("created", "existing"):
-                    word = "created" if outcome.status == "created" else "already existed — the same meeting is reused"
+                    word = "created" if outcome.status == "created" else "already existed: the same meeting is reused"
                     st.markdown(f"#### :material/event_available: Appointment {word}")
-                    st.markdown(f"**{outcome.appointment.subject}** · {outcome.appointment.start:%a %d %b %Y, %H:%M} "
-                                f"({outcome.appointment.time_zone}) · {outcome.appointment.clients_label}")
+                    st.markdown(f"**{appt.subject}** · {appt.start:%a %d %b %Y, %H:%M}–{appt.end:%H:%M} "
+                                f"({appt.time_zone}) · {appt.clients_label}")
                     links = st.columns(2)
                     if outcome.client_join_web_url:
                         links[0].link_button("Client join link", outcome.client_join_web_url, icon=":material/link:",
@@ -250,8 +236,29 @@ with right:
                     if outcome.join_web_url:
                         links[1].link_button("Organizer join link", outcome.join_web_url, icon=":material/videocam:",
                                              width="stretch")
-                    st.caption(f"Meeting id `{outcome.meeting_id}` · external id `{outcome.appointment.appointment_id}`")
-                    st.text_input("Client join link (copy)", outcome.client_join_web_url or "", disabled=True)
+                    st.caption("The client's link, to paste into an email or a text:")
+                    st.code(outcome.client_join_web_url or outcome.join_web_url or "", language=None, wrap_lines=True)
+                    st.caption(f"External appointment id `{appt.appointment_id}` — send the same id again and "
+                               "Graph returns this meeting instead of making a second one.")
                 else:
                     st.markdown("#### :material/error: Not created")
-                    st.error(outcome.error or "The appointment was not created.")
+                    st.error(outcome.error or "The appointment was not created.", icon=":material/error:")
+        if exchanges:
+            st.caption("What Microsoft Graph answered, request by request:")
+        for exchange in exchanges:
+            status = exchange.status
+            icon = ":material/check_circle:" if exchange.ok else ":material/error:"
+            target = exchange.spec.path.rsplit("/", 1)[-1]
+            with st.expander(f"{exchange.spec.method} …/{target} → {status or 'no answer'}", icon=icon,
+                             expanded=not exchange.ok):
+                if exchange.response is not None:
+                    headers = dict(getattr(exchange.response, "headers", {}) or {})
+                    st.code(f"HTTP {status}\n" + "\n".join(f"{k}: {v}" for k, v in headers.items()),
+                            language="http", wrap_lines=True)
+                    body = getattr(exchange.response, "body", None)
+                    if isinstance(body, (dict, list)):
+                        st.json(body, expanded=2)
+                    else:
+                        st.code(str(body or "(no body)"), language=None)
+                else:
+                    messages.show_error(exchange.error)
