@@ -224,7 +224,8 @@ class Appointment:
 
     @property
     def duration_minutes(self) -> int:
-        return int((self.end - self.start).total_seconds() // 60)
+        # In UTC: subtracting two times of one ZoneInfo is wall-clock arithmetic and miscounts across DST.
+        return int((self.end.astimezone(timezone.utc) - self.start.astimezone(timezone.utc)).total_seconds() // 60)
 
 
 # Properties Graph defines on the types we read; anything else is a typo the user should hear about.
@@ -251,6 +252,16 @@ def derive_appointment_id(start: datetime, clients: tuple[Client, ...] | list[Cl
     who = sorted((c.email or c.phone or c.display_name).strip().lower() for c in clients)
     key = start.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%MZ") + "|" + "|".join(who)
     return "AS-" + _short_hash(key, 12)
+
+
+def derive_scheduled_id(clients: tuple[Client, ...] | list[Client], occurrence: int) -> str:
+    """A stable id for a row whose time comes from the scheduler: who, and which of their rows.
+
+    The slot times move with the schedule's start (by default the next working day), so they must not
+    be part of the id, or re-sending the same file on another day would create the meetings again.
+    """
+    who = sorted((c.email or c.phone or c.display_name).strip().lower() for c in clients)
+    return "AS-" + _short_hash("scheduled|" + "|".join(who) + f"#{occurrence}", 12)
 
 
 def meeting_external_id_for(appointment_id: str) -> str:

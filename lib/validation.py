@@ -8,6 +8,7 @@ silently: an ambiguous local time is a warning saying which one was used, a none
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from functools import lru_cache
@@ -16,7 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
-from .appointment import Appointment, Client, ModelError
+from .appointment import Appointment, Client, ModelError, derive_scheduled_id
 from .mapping import FIELD_BY_KEY, FIELD_KEYS
 from .schedule import Schedule
 from .spreadsheet import Sheet
@@ -495,6 +496,7 @@ def check_sheet(sheet: Sheet, mapping: dict, schedule: Schedule, *, default_regi
     results: dict[int, RowResult] = {}
     appointments: list[Appointment] = []
     seen_ids: dict[str, int] = {}
+    scheduled_seen: Counter = Counter()
     for unit in units:
         head = unit[0]  # subject, organizer and settings come from the group's first row
         lead = next((d for d in unit if d.has_time), head)  # the time from the first row that gives one
@@ -541,11 +543,16 @@ def check_sheet(sheet: Sheet, mapping: dict, schedule: Schedule, *, default_regi
             continue
         if start.astimezone(timezone.utc) < now.astimezone(timezone.utc):
             lead.warnings.append(f"The appointment time {_wall(start)} ({zone_name}) is in the past.")
+        appointment_id = head.group
+        if not appointment_id and id(unit) in slot_for:
+            who = tuple(sorted((c.email or c.phone or c.display_name).lower() for c in clients))
+            scheduled_seen[who] += 1
+            appointment_id = derive_scheduled_id(clients, scheduled_seen[who])
         appointment = Appointment(
             subject=head.subject or schedule.subject,
             start=start.astimezone(head.zone), end=end.astimezone(head.zone), time_zone=zone_name,
             organizer=head.organizer, clients=tuple(clients), allow_browser_join=head.browser_join,
-            external_appointment_id=head.group, external_appointment_url=head.url,
+            external_appointment_id=appointment_id, external_appointment_url=head.url,
             source_rows=tuple(d.row for d in unit),
         ).with_ids()
         key_ids = (appointment.external_appointment_id, appointment.external_id)

@@ -515,3 +515,15 @@ def test_mangled_files_give_a_spreadsheet_error_or_a_report_never_a_crash():
         report = check_sheet(sheet, mapping, SCHEDULE, now=NOW)
         report.to_json()
         assert not any("could not be checked" in e for r in report.rows for e in r.errors)
+
+
+def test_scheduled_rows_keep_their_ids_whatever_day_the_schedule_starts():
+    """Re-sending a file without times on another day must not create the meetings again."""
+    data = b"Name,Email\nAna,ana@example.com\nBo,bo@example.com\nAna,ana@example.com\n"
+    sheet = read_table(data, "c.csv")
+    mapping = auto_map(sheet.headers)
+    monday = check_sheet(sheet, mapping, Schedule(start=datetime(2027, 1, 4, 9), tz="UTC"))
+    tuesday = check_sheet(sheet, mapping, Schedule(start=datetime(2027, 1, 5, 14), tz="UTC"))
+    ids = [a.appointment_id for a in monday.appointments]
+    assert ids == [a.appointment_id for a in tuesday.appointments]
+    assert len(set(ids)) == 3  # Ana's two rows are two appointments
