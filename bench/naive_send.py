@@ -18,20 +18,21 @@ def naive_send(profile: dict, meetings_and_appointments: list[tuple[dict, dict]]
     """Send every appointment sequentially; returns the seconds it took."""
     base = profile["graph_base_url"].rstrip("/")
     verify = profile.get("ca_bundle") or True
+    session = requests.Session()
+    session.verify = verify
+    session.trust_env = False  # this machine's REQUESTS_CA_BUNDLE would replace the sandbox CA
     if profile["auth"] == "client_credentials":
         app = msal.ConfidentialClientApplication(profile["client_id"], client_credential=profile["client_secret"],
-                                                 authority=profile["authority"], verify=verify,
+                                                 authority=profile["authority"], http_client=session,
                                                  instance_discovery=False)
         token = app.acquire_token_for_client([f"{base}/.default"])["access_token"]
         user = f"/users/{profile['organizer']}"
     else:
-        app = msal.PublicClientApplication(profile["client_id"], authority=profile["authority"], verify=verify,
+        app = msal.PublicClientApplication(profile["client_id"], authority=profile["authority"], http_client=session,
                                            instance_discovery=False)
         flow_info = app.initiate_device_flow([f"{base}/OnlineMeetings.ReadWrite", f"{base}/VirtualAppointment.ReadWrite"])
         token = app.acquire_token_by_device_flow(flow_info)["access_token"]
         user = "/me"
-    session = requests.Session()
-    session.verify = verify
     session.headers["Authorization"] = f"Bearer {token}"
     started = time.perf_counter()
     for meeting, appointment in meetings_and_appointments:
