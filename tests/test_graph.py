@@ -428,3 +428,17 @@ def test_a_missing_access_policy_is_explained_with_the_powershell_to_fix_it(fres
         client.send(create_spec(client))
     assert info.value.status == 403
     assert f'-AppIds "{client.profile.client_id}"' in info.value.fix and organizer in info.value.fix
+
+
+def test_first_time_provisioning_409_is_waited_out_as_the_server_asks(tmp_path):
+    from lib.sandbox.process import start_sandbox_process
+
+    with start_sandbox_process(tmp_path / "sb", env={"SANDBOX_PROVISIONING_SECONDS": "1"}) as sb:
+        client = client_for(sb, throttle=Throttle())
+        meeting = client.send(create_spec(client)).body["id"]
+        spec = RequestSpec("virtualAppointment", "PUT", "beta", f"/me/onlineMeetings/{meeting}/virtualAppointment",
+                           {"externalAppointmentId": "prov-1"})
+        started = time.monotonic()
+        reply = client.send(spec)
+        assert reply.status == 201 and reply.attempts >= 2
+        assert time.monotonic() - started >= 0.9 and client.throttle.retries >= 1
