@@ -9,6 +9,8 @@ from lib.appointments_view import COLUMNS, entry_label, entry_rows, run_label
 from lib.export import to_csv_bytes, to_xlsx_bytes
 from pages import messages, state
 
+state.through_navigation()
+
 messages.header("Appointments", "Every appointment made from this computer, across runs and restarts, "
                                 "with the links to share.")
 journal = state.journal()

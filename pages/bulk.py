@@ -22,6 +22,8 @@ from lib.timezones import COMMON_ZONES
 from lib.validation import check_sheet
 from pages import messages, state
 
+state.through_navigation()
+
 PAGE_ROWS = 1000  # rows per page of the check grid; a 10,000-row file is ten pages, never 10,000 widgets
 NOT_IN_FILE = "— not in the file —"
 

@@ -14,6 +14,8 @@ from lib.flows import FLOW_TITLES, FLOWS, JOIN_LINK, VIRTUAL_APPOINTMENT
 from lib.profile import Profile, ProfileError
 from pages import messages, state
 
+state.through_navigation()
+
 messages.header("Connection", "Where appointments are created, and how. The built-in sandbox works with "
                               "no set-up; a real Microsoft 365 tenant needs an app registration.")
 

@@ -14,6 +14,8 @@ from lib.snippets import LANGUAGES, snippet
 from lib.timezones import COMMON_ZONES
 from pages import messages, state
 
+state.through_navigation()
+
 TEMPLATES = Templates(studio_home() / "templates")
 FIELDS = ("subject", "day", "start", "duration", "end", "time_zone", "organizer", "allow_browser_join",
           "external_appointment_id", "external_appointment_url")

@@ -3,7 +3,9 @@
 import streamlit as st
 
 from lib.samples import sample_clients_csv
-from pages import messages
+from pages import messages, state
+
+state.through_navigation()
 
 messages.header("Appointment Studio",
                 "Turn a spreadsheet of clients into Microsoft Teams virtual appointments, "

@@ -155,3 +155,17 @@ def browser_zone() -> str:
         except Exception:  # an unknown name from an old browser
             pass
     return "UTC"
+
+
+def through_navigation() -> None:
+    """Make sure the page runs inside app.py's navigation.
+
+    Streamlit treats a folder named ``pages`` as old-style pages until ``st.navigation`` has run
+    once in the process; a first visit straight to ``/bulk`` would run the page on its own, without
+    app.py (no wide layout, no shared state, every file listed). Switch that off and start over.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()

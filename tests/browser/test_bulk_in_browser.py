@@ -95,12 +95,11 @@ def test_uploading_a_csv_creates_every_appointment_and_shows_its_join_links(app_
     upload = tmp_path / "clients.csv"
     upload.write_bytes(clients_csv(count, tag))
 
-    page.goto(app_url)
-    page.get_by_text("Create from a spreadsheet", exact=False).first.wait_for(timeout=60_000)
-    settle(page)
-    page.screenshot(path=str(ARTIFACTS / "home.png"))
-
+    # A first visit straight to a page (a bookmark) still gets the app's navigation and layout.
     page.goto(app_url + "/bulk")
+    page.get_by_text("1 · Upload").wait_for(timeout=60_000)
+    settle(page)
+    assert "Bulk from spreadsheet" in page.locator("[data-testid='stSidebarNav']").inner_text()
     page.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(str(upload))
     page.get_by_text(f"{count} ready", exact=False).wait_for(timeout=60_000)
     settle(page)
@@ -127,6 +126,11 @@ def test_uploading_a_csv_creates_every_appointment_and_shows_its_join_links(app_
     page.get_by_text(f"{count} appointments", exact=False).wait_for(timeout=60_000)
     settle(page)
     page.screenshot(path=str(ARTIFACTS / "appointments.png"))
+
+    page.goto(app_url)
+    page.get_by_role("button", name="Design one appointment").wait_for(timeout=60_000)
+    settle(page)
+    page.screenshot(path=str(ARTIFACTS / "home.png"))
 
     page.goto(app_url + "/designer")
     page.get_by_text("Requests", exact=True).wait_for(timeout=60_000)
