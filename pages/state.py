@@ -161,11 +161,17 @@ def through_navigation() -> None:
     """Make sure the page runs inside app.py's navigation.
 
     Streamlit treats a folder named ``pages`` as old-style pages until ``st.navigation`` has run
-    once in the process; a first visit straight to ``/bulk`` would run the page on its own, without
-    app.py (no wide layout, no shared state, every file listed). Switch that off and start over.
+    once in the process (AppTest even starts every run that way); a first visit straight to
+    ``/bulk`` would run the page on its own, without app.py: no wide layout, no shared state, every
+    file listed. Then run app.py here, which shows this same page inside its navigation, and stop.
+    Same run, so a click that started it is not lost.
     """
+    import runpy
+    from pathlib import Path
+
     from streamlit.runtime.pages_manager import PagesManager
 
     if PagesManager.uses_pages_directory:
         PagesManager.uses_pages_directory = False
-        st.rerun()
+        runpy.run_path(str(Path(__file__).resolve().parent.parent / "app.py"), run_name="__main__")
+        st.stop()

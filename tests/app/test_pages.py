@@ -13,6 +13,7 @@ def test_every_page_opens_without_exception_and_shows_the_sandbox_badge(page):
     assert_clean(at)
     assert not at.error, [e.value for e in at.error]
     assert "Sandbox" in texts(at)  # the badge, on the page itself
+    assert any("Sandbox" in str(m.value) for m in at.sidebar.get("markdown"))  # and in the sidebar
 
 
 def test_the_sidebar_shows_the_sandbox_badge_and_the_connection():
