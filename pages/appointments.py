@@ -32,7 +32,8 @@ run_ids = [None] + [r["id"] for r in runs]
 labels = {r["id"]: run_label(r) for r in runs}
 run_id = run_col.selectbox("Run", run_ids, format_func=lambda r: "All runs" if r is None else labels[r],
                            key="apf_run")
-days = date_col.date_input("Dates", value=(), key="apf_dates", format="YYYY-MM-DD",
+st.session_state.setdefault("apf_dates", ())
+days = date_col.date_input("Dates", key="apf_dates", format="YYYY-MM-DD",
                            help="Pick a first and a last day; leave empty for every date.")
 status = status_col.selectbox("Status", [None, "created", "existing", "failed", "pending", "deleted"],
                               format_func=lambda s: "Any" if s is None else s, key="apf_status")

@@ -100,8 +100,10 @@ except SpreadsheetError as exc:
     messages.show_error(exc, what=f"{name} cannot be used")
     st.stop()
 if len(sheet.sheet_names) > 1:
+    if st.session_state.get("bulk_sheet") not in sheet.sheet_names:
+        st.session_state["bulk_sheet"] = sheet.sheet_name if sheet.sheet_name in sheet.sheet_names else sheet.sheet_names[0]
     st.selectbox("Sheet", sheet.sheet_names, key="bulk_sheet",
-                 index=sheet.sheet_names.index(sheet.sheet_name) if sheet.sheet_name in sheet.sheet_names else 0)
+                 help="This workbook has several sheets; pick the one with the clients.")
     sheet = read(data, name, st.session_state.get("bulk_sheet"))
 details = [f"{len(sheet.rows):,} rows", f"{len(sheet.headers)} columns"]
 if sheet.sheet_name:
@@ -217,13 +219,15 @@ st.markdown(f"**{ready:,} ready**, **{attention:,} need{'s' if attention == 1 el
             + (" — fix the cells in the table; each change is checked again at once." if attention else " — all good."))
 view = frame
 if attention:
-    only = st.segmented_control("Show", ["All rows", "Need attention"], key="bulk_filter", default="All rows")
+    st.session_state.setdefault("bulk_filter", "All rows")
+    only = st.segmented_control("Show", ["All rows", "Need attention"], key="bulk_filter")
     if only == "Need attention":
         view = frame[frame[grid.STATUS] == grid.ERROR]
 pages = max(1, -(-len(view) // PAGE_ROWS))
 page = 1
 if pages > 1:
-    page = st.number_input(f"Page (of {pages}, {PAGE_ROWS:,} rows each)", 1, pages, 1, key="bulk_page")
+    st.session_state["bulk_page"] = min(max(1, st.session_state.get("bulk_page", 1)), pages)
+    page = st.number_input(f"Page (of {pages}, {PAGE_ROWS:,} rows each)", 1, pages, key="bulk_page")
 view = view.iloc[(page - 1) * PAGE_ROWS: page * PAGE_ROWS].reset_index(drop=True)
 columns = grid.grid_columns(sheet, mapping)
 shown_rows = view[grid.ROW].tolist()
@@ -247,7 +251,9 @@ st.session_state["bulk_shown"] = {"source": source_id, "key": editor_key, "rows"
 with st.expander("Preview the exact requests for a row", icon=":material/code:"):
     first = int(frame[grid.ROW].iloc[0]) if len(frame) else 2
     last = int(frame[grid.ROW].iloc[-1]) if len(frame) else 2
-    wanted = st.number_input("Row", first, max(first, last), first, key="bulk_preview_row")
+    if not first <= st.session_state.get("bulk_preview_row", 0) <= max(first, last):
+        st.session_state["bulk_preview_row"] = first
+    wanted = st.number_input("Row", first, max(first, last), key="bulk_preview_row")
     chosen = next((r for r in report.rows if r.row == wanted), None)
     if chosen is None:
         st.caption("No such row in the file.")
