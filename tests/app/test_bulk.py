@@ -118,3 +118,36 @@ def test_the_schedule_fills_rows_without_times_and_draws_the_timeline():
     assert frame["_time"].str.contains("09:00–09:45").iloc[0]
     assert frame["_time"].str.contains("09:45–10:30").iloc[1]
     assert at.get("arrow_vega_lite_chart") or at.get("vega_lite_chart")
+
+
+def configure_app_sandbox(**settings):
+    """Slow down or break the app's own sandbox (the one under the test's data folder)."""
+    import requests
+
+    from lib.embedded import ensure_sandbox
+
+    box = ensure_sandbox()
+    with requests.Session() as http:
+        http.trust_env = False
+        http.post(box.url + "/_sandbox/config", json=settings, verify=str(box.ca_path), timeout=10).raise_for_status()
+
+
+def test_cancel_stops_the_run_and_retry_failed_finishes_only_what_is_missing():
+    tag = unique_tag("CNL")
+    at = upload(open_app("pages/bulk.py"), "cancel.csv", clients_csv(40, tag))
+    configure_app_sandbox(latency=400)
+    try:
+        button(at, "Create 40 appointments").click().run()
+        button(at, "Cancel").click().run()
+        wait_until(at, lambda at: "the run was cancelled" in texts(at))
+    finally:
+        configure_app_sandbox(latency=0)
+    results = results_frame(at)
+    failed = results[results["status"] == "failed"]
+    assert len(failed) > 0 and failed["error"].str.contains("cancelled").all()
+
+    button(at, f"Retry failed ({len(failed)})").click().run()
+    wait_until(at, lambda at: "Every appointment has its join link" in texts(at))
+    results = results_frame(at)
+    assert len(results) == 40 and set(results["status"]) <= {"created", "existing"}
+    assert all(u.startswith("https://") for u in results["clientJoinWebUrl"])
