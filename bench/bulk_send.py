@@ -22,7 +22,6 @@ import csv
 import json
 import math
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -147,18 +146,36 @@ def memory_scenario(args, workdir: Path) -> dict:
     with start_sandbox_process(workdir / "sb-memory") as proc:
         env = dict(os.environ, APPOINTMENT_STUDIO_HOME=str(workdir / "home-memory"))
         started = time.perf_counter()
-        done = subprocess.run([sys.executable, "-m", "lib", "send", str(path), "--connection", str(proc.profile_path),
-                               "--out", str(workdir / "memory-results.csv"), "--start", "2027-02-01T08:00",
-                               "--duration", "15"], cwd=ROOT, env=env, capture_output=True, text=True)
+        child = subprocess.Popen([sys.executable, "-m", "lib", "send", str(path), "--connection", str(proc.profile_path),
+                                  "--out", str(workdir / "memory-results.csv"), "--start", "2027-02-01T08:00",
+                                  "--duration", "15"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, text=True)
+        peak_kb = 0
+        while child.poll() is None:  # VmHWM is the kernel's own high-water mark of this process's RSS
+            peak_kb = max(peak_kb, _vm_hwm_kb(child.pid))
+            time.sleep(0.02)
+        stderr = child.stderr.read()
         elapsed = time.perf_counter() - started
-        peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        peak_mb = peak_kb / 1024
         meetings = proc.stats().get("onlineMeetings")
+        done = subprocess.CompletedProcess(child.args, child.returncode, "", stderr)
     figures = {"rows": rows, "exit_code": done.returncode, "seconds": round(elapsed, 1),
                "peak_rss_mb": round(peak_mb, 1), "meetings": meetings}
     if done.returncode:
         figures["stderr_tail"] = done.stderr[-500:]
     print(f"memory: {figures}", flush=True)
     return figures
+
+
+def _vm_hwm_kb(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
 
 
 def main() -> int:
