@@ -237,14 +237,23 @@ st.data_editor(
     height=min(560, 38 + 35 * max(1, len(view))),
     disabled=[grid.STATUS, grid.ROW, grid.CLIENT, grid.TIME, grid.PROBLEM],
     column_config={
-        grid.STATUS: st.column_config.TextColumn("Status", width=80, help="✓ ready · ⚠ ready, with a note to read · ✗ needs a fix"),
-        grid.ROW: st.column_config.NumberColumn("Row", width=60, help="The row number in your spreadsheet", format="%d"),
-        grid.CLIENT: st.column_config.TextColumn("Client", width="medium"),
+        grid.STATUS: st.column_config.TextColumn("Status", width=80, pinned=True,
+                                                 help="✓ ready · ⚠ ready, with a note to read · ✗ needs a fix"),
+        grid.ROW: st.column_config.NumberColumn("Row", width=60, help="The row number in your spreadsheet", format="%d",
+                                                pinned=True),
+        grid.CLIENT: st.column_config.TextColumn("Client", width="small"),
         grid.TIME: st.column_config.TextColumn(f"Time ({schedule_args[3]})", width="medium"),
         grid.PROBLEM: st.column_config.TextColumn("Problem", width="large" if attention else "small"),
         **{cid: st.column_config.TextColumn(header) for cid, header in columns.items()},
     },
 )
+problems = [r for r in report.rows if r.status != "ok"]
+if problems:
+    with st.expander(f"What needs attention, in full ({len(problems):,} row{'s' if len(problems) != 1 else ''})",
+                     icon=":material/checklist:", expanded=len(problems) <= 10):
+        st.markdown("\n".join(f"- **Row {r.row}** — {grid.problem_text(r)}" for r in problems[:50]))
+        if len(problems) > 50:
+            st.caption(f"… and {len(problems) - 50:,} more: choose “Need attention” above to see them all in the table.")
 st.session_state["bulk_shown"] = {"source": source_id, "key": editor_key, "rows": shown_rows,
                                   "columns": columns}
 
