@@ -64,3 +64,21 @@ def test_device_code_sign_in_waits_for_approval_then_connects(sandbox):
     wait_until(at, lambda at: "Connected: Graph answered" in texts(at))
     assert_clean(at)
     assert at.session_state["profile"].name == "Second sandbox"
+
+
+def test_device_code_sign_in_shows_the_code_and_link_and_can_be_cancelled(fresh_sandbox):
+    fresh_sandbox.configure(auto_approve=False)
+    at = open_app("pages/connection.py")
+    profile = json.loads(fresh_sandbox.profile_path.read_text())
+    profile["name"] = "Waiting sandbox"
+    at.text_area(key="cx_paste").set_value(json.dumps(profile)).run()
+    button(at, "Read this profile").click().run()
+    button(at, "Connect").click().run()
+    wait_until(at, lambda at: "and enter the code" in texts(at), timeout=30)
+    said = texts(at)
+    assert f"{fresh_sandbox.url}/devicelogin" in said or "devicelogin" in said
+    assert at.get("progress"), "no progress while waiting for approval"
+    button(at, "Cancel sign-in").click().run()
+    wait_until(at, lambda at: any("cancelled" in e.value for e in at.error), timeout=30)
+    assert_clean(at)
+    assert at.session_state["profile"].name != "Waiting sandbox"
