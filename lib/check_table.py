@@ -130,10 +130,11 @@ def check_frame(report, sheet: Sheet, mapping: dict, *, zone: str | None = None)
     return pd.DataFrame(data)
 
 
-def timeline_frame(report, *, zone: str | None = None, limit: int = 3000) -> pd.DataFrame:
-    """Scheduled appointments as bars: day, start and end hour (decimal), who, row."""
+def timeline_frame(report, *, zone: str | None = None, max_days: int = 21) -> pd.DataFrame:
+    """Scheduled appointments as bars on the first ``max_days`` days: day, start and end hour, who, row."""
     records = []
     seen = set()
+    days: set[str] = set()
     for row in report.rows:
         appt = row.appointment
         if appt is None or id(appt) in seen:
@@ -141,13 +142,16 @@ def timeline_frame(report, *, zone: str | None = None, limit: int = 3000) -> pd.
         seen.add(id(appt))
         tz = ZoneInfo(zone or appt.time_zone)
         start, end = appt.start.astimezone(tz), appt.end.astimezone(tz)
+        day = start.date().isoformat()
+        if day not in days:
+            if len(days) >= max_days:
+                continue
+            days.add(day)
         end_hour = end.hour + end.minute / 60 if end.date() == start.date() else 24.0
-        records.append({"day": start.strftime("%a %d %b %Y"), "date": start.date().isoformat(),
+        records.append({"day": start.strftime("%a %d %b %Y"), "date": day,
                         "start": start.hour + start.minute / 60, "end": end_hour,
                         "from": start.strftime("%H:%M"), "to": end.strftime("%H:%M"),
                         "client": appt.clients_label, "row": int(row.row), "subject": appt.subject})
-        if len(records) >= limit:
-            break
     return pd.DataFrame(records, columns=["day", "date", "start", "end", "from", "to", "client", "row", "subject"])
 
 

@@ -210,7 +210,8 @@ except ModelError as exc:
 if len(timeline):
     st.altair_chart(grid.timeline_chart(timeline), width="stretch")
     if len(timeline) < len(report.appointments):
-        st.caption(f"The chart shows the first {len(timeline):,} appointments.")
+        st.caption(f"The chart shows the first {timeline['date'].nunique()} days ({len(timeline):,} of "
+                   f"{len(report.appointments):,} appointments).")
 
 # -- 4 · Check -----------------------------------------------------------------------------------------
 st.subheader("4 · Check")
@@ -269,8 +270,8 @@ with st.expander("Preview the exact requests for a row", icon=":material/code:")
     elif chosen.appointment is None:
         st.error(f"Row {wanted} needs attention first: {grid.problem_text(chosen)}", icon=":material/error:")
     elif profile is not None:
-        for number, request in enumerate(preview(plan(chosen.appointment, state.flow(), user_path=state.user_path()),
-                                                 profile.graph_base_url), start=1):
+        steps = plan(chosen.appointment, state.flow(), user_path=state.user_path(chosen.appointment.organizer))
+        for number, request in enumerate(preview(steps, profile.graph_base_url), start=1):
             st.markdown(f"**{number}. {request.title}**")
             st.code(request.as_text(), language="http", wrap_lines=True)
 

@@ -183,7 +183,7 @@ with right:
         appointment = None
         messages.show_error(exc)
     if appointment is not None and p is not None:
-        steps = plan(appointment, flow, user_path=state.user_path(), sms=sms)
+        steps = plan(appointment, flow, user_path=state.user_path(appointment.organizer), sms=sms)
         base = p.graph_base_url
         requests_tab, *code_tabs = st.tabs(["HTTP", *LANGUAGES])
         with requests_tab:

@@ -123,14 +123,14 @@ def _quiet(flow: dict) -> None:
     """Nothing to show: the sandbox approves the code at once."""
 
 
-def user_path() -> str:
-    """``/me`` or ``/users/{id}`` for the active connection, without a network call when it can."""
+def user_path(organizer: str = "") -> str:
+    """``/me`` (signed in) or ``/users/{organizer}`` (app-only; the profile's organizer by default)."""
     from lib.flows import organizer_path
 
     p = profile()
     if p is None:
         return "/me"
-    return organizer_path(p.auth, p.organizer)
+    return organizer_path(p.auth, organizer or p.organizer)
 
 
 def keep_widget_values(prefixes: tuple[str, ...]) -> None:
