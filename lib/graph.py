@@ -579,7 +579,7 @@ class GraphClient:
                 log.debug("%s %s -> 401; refreshing the token once", method, url)
                 self._token(method, url, force_refresh=True)
                 continue
-            if not _retryable(status, error.retry_after) or attempt >= self.max_attempts:
+            if not _retryable(status, error.retry_after, idempotent) or attempt >= self.max_attempts:
                 raise error
             delay = error.retry_after if error.retry_after is not None else backoff_delay(
                 attempt, self.backoff_base, self.backoff_cap)
@@ -672,7 +672,7 @@ class GraphClient:
                 if status == 401 and not refreshed and can_retry:
                     saw_401 = True
                     retry_ids.append(item_id)
-                elif _retryable(status, error.retry_after) and can_retry:
+                elif _retryable(status, error.retry_after, spec.idempotent) and can_retry:
                     retry_ids.append(item_id)
                     saw_429 = saw_429 or status == 429
                     if error.retry_after is not None:
@@ -773,8 +773,12 @@ class GraphClient:
             self._check_cancel(method, url)
 
 
-def _retryable(status: int, retry_after: float | None) -> bool:
-    # The first-time provisioning 409 comes with Retry-After; any other 409 is final.
+def _retryable(status: int, retry_after: float | None, idempotent: bool = True) -> bool:
+    # The first-time provisioning 409 comes with Retry-After; any other 409 is final. A gateway
+    # timeout may come after the work was done, so a request that must not run twice (SMS) is not
+    # repeated: its 504 is reported for the person to decide.
+    if status == 504 and not idempotent:
+        return False
     return status in RETRY_STATUSES or (status == 409 and retry_after is not None)
 
 

@@ -442,3 +442,14 @@ def test_first_time_provisioning_409_is_waited_out_as_the_server_asks(tmp_path):
         reply = client.send(spec)
         assert reply.status == 201 and reply.attempts >= 2
         assert time.monotonic() - started >= 0.9 and client.throttle.retries >= 1
+
+
+def test_sms_is_not_repeated_after_a_gateway_timeout(fresh_sandbox):
+    client = client_for(fresh_sandbox)
+    meeting = client.send(create_spec(client)).body["id"]
+    fresh_sandbox.configure(faults="504=1.0")
+    with pytest.raises(GraphError) as info:
+        client.send(sms_spec(meeting))
+    fresh_sandbox.configure(faults="")
+    assert info.value.status == 504
+    assert client.throttle.retries == 0
