@@ -228,7 +228,8 @@ pages = max(1, -(-len(view) // PAGE_ROWS))
 page = 1
 if pages > 1:
     st.session_state["bulk_page"] = min(max(1, st.session_state.get("bulk_page", 1)), pages)
-    page = st.number_input(f"Page (of {pages}, {PAGE_ROWS:,} rows each)", 1, pages, key="bulk_page")
+    page = st.columns([1, 3])[0].number_input(f"Page (of {pages}, {PAGE_ROWS:,} rows each)", 1, pages,
+                                              key="bulk_page")
 view = view.iloc[(page - 1) * PAGE_ROWS: page * PAGE_ROWS].reset_index(drop=True)
 columns = grid.grid_columns(sheet, mapping)
 shown_rows = view[grid.ROW].tolist()
