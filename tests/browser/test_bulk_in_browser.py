@@ -121,6 +121,13 @@ def test_uploading_a_csv_creates_every_appointment_and_shows_its_join_links(app_
     assert all(r["joinWebUrl"].startswith("https://") for r in rows)
     assert all(r["clientJoinWebUrl"].startswith("https://") for r in rows)
     assert sorted(r["externalAppointmentId"] for r in rows) == [f"{tag}-{i:04d}" for i in range(count)]
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download Excel").last.click()
+    from openpyxl import load_workbook
+    sheet = load_workbook(download.value.path()).active
+    header = [c.value for c in sheet[1]]
+    links = [row[header.index("clientJoinWebUrl")] for row in sheet.iter_rows(min_row=2, values_only=True)]
+    assert len(links) == count and all(str(link).startswith("https://") for link in links)
 
     page.goto(app_url + "/appointments")
     page.get_by_text(f"{count} appointments", exact=False).wait_for(timeout=60_000)
