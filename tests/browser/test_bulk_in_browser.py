@@ -124,7 +124,8 @@ def test_uploading_a_csv_creates_every_appointment_and_shows_its_join_links(app_
     with page.expect_download() as download:
         page.get_by_role("button", name="Download Excel").last.click()
     from openpyxl import load_workbook
-    sheet = load_workbook(download.value.path()).active
+    download.value.save_as(tmp_path / "RESULTS.xlsx")
+    sheet = load_workbook(tmp_path / "RESULTS.xlsx").active
     header = [c.value for c in sheet[1]]
     links = [row[header.index("clientJoinWebUrl")] for row in sheet.iter_rows(min_row=2, values_only=True)]
     assert len(links) == count and all(str(link).startswith("https://") for link in links)
