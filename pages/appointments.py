@@ -82,9 +82,9 @@ export_rows = [[r[c] for c in export_columns] for r in rows]
 csv_col, xlsx_col, _ = st.columns([1, 1, 4])
 # Made when clicked, not on every rerun: an Excel file of 10,000 rows takes seconds to write.
 csv_col.download_button("Download CSV", lambda: to_csv_bytes(export_columns, export_rows), "appointments.csv",
-                        "text/csv", icon=":material/download:")
+                        "text/csv", icon=":material/download:", on_click="ignore")
 xlsx_col.download_button("Download Excel", lambda: to_xlsx_bytes(export_columns, export_rows), "appointments.xlsx",
-                         icon=":material/download:",
+                         icon=":material/download:", on_click="ignore",
                          mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 # -- one appointment ------------------------------------------------------------------------------------

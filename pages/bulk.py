@@ -81,10 +81,10 @@ with extras:
     st.button("Try with sample clients", on_click=on_sample, icon=":material/group:", width="stretch")
     template_a, template_b = st.columns(2)
     template_a.download_button("Template (CSV)", template_csv(), "appointments-template.csv", "text/csv",
-                               icon=":material/download:", width="stretch")
+                               icon=":material/download:", width="stretch", on_click="ignore")
     template_b.download_button("Template (Excel)", template_xlsx(), "appointments-template.xlsx",
                                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                               icon=":material/download:", width="stretch")
+                               icon=":material/download:", width="stretch", on_click="ignore")
 
 source = st.session_state.get("bulk_source")
 if not source:
@@ -387,10 +387,10 @@ if results:
     table = [[r[c] for c in COLUMNS] for r in rows]
     # Made when clicked, not on every rerun: an Excel file of 10,000 rows takes seconds to write.
     csv_col.download_button("Download CSV", lambda: to_csv_bytes(COLUMNS, table), "RESULTS.csv", "text/csv",
-                            icon=":material/download:", width="stretch")
+                            icon=":material/download:", width="stretch", on_click="ignore")
     xlsx_col.download_button("Download Excel", lambda: to_xlsx_bytes(COLUMNS, table), "RESULTS.xlsx",
                              "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                             icon=":material/download:", width="stretch")
+                             icon=":material/download:", width="stretch", on_click="ignore")
     if failed and not running and retry_col.button(f"Retry failed ({len(failed):,})", icon=":material/replay:"):
         start_run([o.appointment for o in failed], [], retry=True)
         st.rerun()
