@@ -27,26 +27,34 @@ if not runs and not journal.entries(limit=1):
     st.stop()
 
 # -- filters ----------------------------------------------------------------------------------------
+ANY = ""  # "no filter"; not None, which a selectbox would show as an empty choice
 run_col, date_col, status_col, organizer_col = st.columns([3, 2, 1, 2])
-run_ids = [None] + [r["id"] for r in runs]
 labels = {r["id"]: run_label(r) for r in runs}
-run_id = run_col.selectbox("Run", run_ids, format_func=lambda r: "All runs" if r is None else labels[r],
-                           key="apf_run")
+choices = {
+    "apf_run": [ANY] + [r["id"] for r in runs],
+    "apf_status": [ANY, "created", "existing", "failed", "pending", "deleted"],
+    "apf_organizer": [ANY] + journal.organizers(),
+}
+for key, options in choices.items():  # a choice from an older journal or a deleted run falls back to "any"
+    if st.session_state.get(key) not in options:
+        st.session_state[key] = ANY
+run_id = run_col.selectbox("Run", choices["apf_run"], key="apf_run",
+                           format_func=lambda r: labels.get(r, r or "All runs"))
 st.session_state.setdefault("apf_dates", ())
 days = date_col.date_input("Dates", key="apf_dates", format="YYYY-MM-DD",
                            help="Pick a first and a last day; leave empty for every date.")
-status = status_col.selectbox("Status", [None, "created", "existing", "failed", "pending", "deleted"],
-                              format_func=lambda s: "Any" if s is None else s, key="apf_status")
-organizers = journal.organizers()
-organizer = organizer_col.selectbox("Organizer", [None] + organizers, key="apf_organizer",
-                                    format_func=lambda o: "Anyone" if o is None else ("Signed-in user" if o == "me" else o))
+status = status_col.selectbox("Status", choices["apf_status"], key="apf_status", format_func=lambda s: s or "Any")
+organizer = organizer_col.selectbox(
+    "Organizer", choices["apf_organizer"], key="apf_organizer",
+    format_func=lambda o: "Anyone" if o == ANY else ("Signed-in user" if o == "me" else o))
 
 start_from = start_to = None
 if isinstance(days, (tuple, list)) and len(days) >= 1:
     start_from = datetime.combine(days[0], time.min).strftime("%Y-%m-%dT%H:%M:%SZ")
     last = days[1] if len(days) > 1 else days[0]
     start_to = datetime.combine(last + timedelta(days=1), time.min).strftime("%Y-%m-%dT%H:%M:%SZ")
-entries = journal.entries(run_id=run_id, status=status, organizer=organizer, start_from=start_from, start_to=start_to)
+entries = journal.entries(run_id=run_id or None, status=status or None, organizer=organizer or None,
+                          start_from=start_from, start_to=start_to)
 
 if not entries:
     messages.empty_state("No appointment matches these filters. Clear a filter to see more.",
@@ -63,7 +71,7 @@ table = st.dataframe(
     on_select="rerun", selection_mode="single-row",
     column_order=[c for c in COLUMNS if c not in ("key",)],
     column_config={
-        "start": st.column_config.TextColumn("Start", width="small"),
+        "start": st.column_config.TextColumn("Start", width="medium"),
         "status": st.column_config.TextColumn("Status", width="small"),
         "clients": st.column_config.TextColumn("Clients"),
         "subject": st.column_config.TextColumn("Subject"),

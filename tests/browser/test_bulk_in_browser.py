@@ -133,6 +133,14 @@ def test_uploading_a_csv_creates_every_appointment_and_shows_its_join_links(app_
     page.goto(app_url + "/appointments")
     page.get_by_text(f"{count} appointments", exact=False).wait_for(timeout=60_000)
     settle(page)
+    # Select the first appointment by its row checkbox (the grid is a canvas: click where the box is).
+    grid = page.locator("[data-testid='stDataFrame']").first
+    box = grid.bounding_box()
+    page.mouse.click(box["x"] + 18, box["y"] + 35 + 17)
+    page.get_by_role("button", name="Refresh join links").wait_for(timeout=30_000)
+    page.get_by_role("button", name="Refresh join links").click()
+    page.get_by_text("Join links refreshed.").wait_for(timeout=30_000)
+    settle(page)
     page.screenshot(path=str(ARTIFACTS / "appointments.png"))
 
     page.goto(app_url)
