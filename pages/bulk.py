@@ -125,17 +125,17 @@ shape = mapping_key(sheet.headers)
 if shape not in remembered:
     remembered[shape] = auto_map(sheet.headers)
 mapping = dict(remembered[shape])
-options = [None] + list(sheet.headers)
+options = [""] + list(sheet.headers)  # "" is "not in the file" (None would show as an empty choice)
 
 
 def field_picker(column, key: str) -> None:
     f = FIELD_BY_KEY[key]
     widget = f"bulk_map_{shape}_{key}"
     if widget not in st.session_state or st.session_state[widget] not in options:
-        st.session_state[widget] = mapping.get(key)
+        st.session_state[widget] = mapping.get(key) or ""
     column.selectbox(f.label, options, key=widget, help=f.help or None,
-                     format_func=lambda h: NOT_IN_FILE if h is None else h)
-    mapping[key] = st.session_state[widget]
+                     format_func=lambda h: h or NOT_IN_FILE)
+    mapping[key] = st.session_state[widget] or None
     sample = grid.sample_values(sheet, mapping[key])
     column.caption(f"e.g. `{sample}`" if sample else ("—" if mapping[key] is None else "(empty column)"))
 
