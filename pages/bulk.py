@@ -288,6 +288,7 @@ invalid = [(r.row, "; ".join(r.errors)) for r in report.rows if r.status != "ok"
 def start_run(appointments: list, invalid_rows: list, retry: bool) -> None:
     try:
         runner = Runner(state.client(), state.journal(), flow=state.flow(), concurrency=8)
+        st.session_state["bulk_quota"] = runner.quota_warnings(appointments)  # Graph's 2,000 a month per organizer
         st.session_state["bulk_job"] = {"run": BackgroundRun(runner, appointments, source=name,
                                                              invalid_rows=invalid_rows).start(),
                                         "source": source_id, "retry": retry, "invalid": invalid_rows}
@@ -321,6 +322,8 @@ if st.button(f"Create {count:,} appointment{'s' if count != 1 else ''}", type="p
     st.rerun()
 if error := st.session_state.get("bulk_start_error"):
     messages.show_error(error, what="Nothing was created")
+for warning in st.session_state.get("bulk_quota", []) if job else []:
+    st.warning(warning, icon=":material/warning:")
 
 
 @st.fragment(run_every=0.5)
