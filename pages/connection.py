@@ -44,8 +44,9 @@ with st.container(border=True):
             me = result[1] or {}
             organizer = me.get("organizer_name") or me.get("organizer") or "the signed-in user"
             kind = "signed in as" if me.get("auth") == "delegated" else "app-only, as"
-            st.success(f"Connected: Graph answered, {kind} **{me.get('account') or 'the app'}**. "
-                       f"Meetings are organized by **{organizer}**. The {state.flow()} flow can run.",
+            account = me.get("account") or "the app"
+            by = "" if organizer == account else f" Meetings are organized by **{organizer}**."
+            st.success(f"Connected: Graph answered, {kind} **{account}**.{by} The {state.flow()} flow can run.",
                        icon=":material/check_circle:")
             extras = [f"Checked with `{me['checked']}`" if me.get("checked") else "",
                       "Join links and text messages: " + ("available" if me.get("join_link_and_sms") else
