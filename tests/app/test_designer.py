@@ -98,3 +98,19 @@ def test_templates_are_saved_and_loaded_again(tmp_path):
     at.selectbox(key="dz_template").set_value(name).run()
     button(at, "Load template").click().run()
     assert at.text_input(key="dz_subject").value == "Template subject"
+
+
+def test_the_join_link_flow_with_sms_previews_and_sends_its_own_requests():
+    at = open_app("pages/designer.py")
+    at.radio[0].set_value("join-link").run()
+    at.checkbox(key="dz_sms").check().run()
+    code = code_blocks(at)
+    assert "GET https://127.0.0.1:" in code and "/getVirtualAppointmentJoinWebUrl" in code
+    assert "/sendVirtualAppointmentSms" in code and '"phoneNumber": "+12125550142"' in code
+    at.text_input(key="dz_external_appointment_id").set_value(unique_tag("JLK")).run()
+    button(at, "Send to the sandbox").click().run()
+    assert_clean(at)
+    assert "Appointment created" in texts(at)
+    assert any("sendVirtualAppointmentSms → 20" in e.label for e in at.expander)
+    urls = {b.value: b.proto.url for b in at.get("link_button")}
+    assert urls["Client join link"].startswith("https://visit.teams.microsoft.com/")
