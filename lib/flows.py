@@ -28,6 +28,7 @@ STEP_MEETING = "meeting"
 STEP_VIRTUAL_APPOINTMENT = "virtualAppointment"
 STEP_JOIN_LINK = "joinLink"
 STEP_SMS = "sms"
+STEP_MEETING_UPDATE = "meetingUpdate"
 
 
 @dataclass(frozen=True)
@@ -103,6 +104,15 @@ def plan(appointment: Appointment, flow: str, *, user_path: str = "/me",
                     title="Text the join link to the clients (Teams Premium, US numbers)", idempotent=False,
                 ))
     return steps
+
+
+def update_meeting(appointment: Appointment, user_path: str = "/me") -> RequestSpec:
+    """PATCH an existing meeting to the appointment's subject and times (createOrGet returns it unchanged)."""
+    body = appointment.meeting_body(include_external_id=False)
+    return RequestSpec(
+        STEP_MEETING_UPDATE, "PATCH", "v1.0", f"{user_path}/onlineMeetings/{MEETING_ID}", body,
+        title="Bring the existing meeting up to date: subject and times",
+    )
 
 
 def sms_body(appointment: Appointment, message_type: str = "confirmation") -> dict:

@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 from datetime import timezone
 from typing import Callable
 
-from .appointment import Appointment
+from .appointment import Appointment, ModelError, parse_graph_time
 from .flows import (JOIN_LINK, STEP_JOIN_LINK, STEP_MEETING, STEP_SMS, STEP_VIRTUAL_APPOINTMENT,
-                    VIRTUAL_APPOINTMENT, RequestSpec, SmsOptions, organizer_path, plan)
+                    RequestSpec, SmsOptions, organizer_path, plan, update_meeting)
 from .graph import GraphClient, GraphError
 from .journal import Journal, appointment_key
 
@@ -79,6 +79,7 @@ class Outcome:
     request_id: str = ""
     from_journal: bool = False
     _meeting_existed: bool = False
+    _stale: bool = False
     _second_existed: bool = True
 
 
@@ -215,6 +216,8 @@ class Runner:
                         self._apply(outcome, spec, result)
                         survivors.append(outcome)
                 live = survivors
+                if step_index == 0:
+                    live = self._update_stale_meetings(live)
             for outcome in live:
                 self._succeed(outcome)
         except Exception as exc:  # a bug must not lose the other chunks' rows: fail these, loudly
@@ -222,6 +225,23 @@ class Runner:
                 if outcome.status == "pending":
                     error = GraphError(status=0, code="InternalError", message=f"{type(exc).__name__}: {exc}")
                     self._fail(outcome, None, error)
+
+    def _update_stale_meetings(self, live: list[Outcome]) -> list[Outcome]:
+        """createOrGet returns an existing meeting unchanged: PATCH those whose subject or times were edited."""
+        work = [(o, update_meeting(o.appointment, self._organizer(o.appointment.organizer)[1]).with_meeting_id(o.meeting_id))
+                for o in live if o._stale]
+        if not work:
+            return live
+        results = self._send_all(work)
+        for outcome, spec in work:
+            result = results[outcome.key]
+            if isinstance(result, GraphError):
+                self._fail(outcome, spec, result)
+            else:
+                outcome._meeting_existed = False  # changed now, so not "already there" as it was
+                self.journal.log_request(run_id=self.run_id, key=outcome.key, step=spec.step, method=spec.method,
+                                         path=spec.path, status=result.status, request_id=result.request_id)
+        return [o for o in live if o.status == "pending"]
 
     def _send_all(self, work: list[tuple[Outcome, RequestSpec]]) -> dict:
         """Send one step for several appointments: one batch per Graph version, or one by one."""
@@ -251,6 +271,7 @@ class Runner:
             outcome.meeting_id = body.get("id", "")
             outcome.join_web_url = body.get("joinWebUrl", "") or ""
             outcome._meeting_existed = response.status == 200 and not retried
+            outcome._stale = response.status == 200 and _differs(body, outcome.appointment)
             self.journal.update(outcome.key, meeting_id=outcome.meeting_id, join_web_url=outcome.join_web_url,
                                 request_id=outcome.request_id)
         elif spec.step == STEP_VIRTUAL_APPOINTMENT:
@@ -327,6 +348,17 @@ class Runner:
                 self.on_progress(self.progress)
             except Exception:  # a broken progress display must not stop the run
                 pass
+
+
+def _differs(meeting: dict, appointment: Appointment) -> bool:
+    """Whether a meeting Graph returned has another subject or other times than the appointment."""
+    try:
+        start = parse_graph_time(meeting.get("startDateTime"), "startDateTime")
+        end = parse_graph_time(meeting.get("endDateTime"), "endDateTime")
+    except ModelError:
+        return False  # nothing to compare with: leave the meeting as Graph has it
+    return (meeting.get("subject") != appointment.subject or abs((start - appointment.start).total_seconds()) >= 1
+            or abs((end - appointment.end).total_seconds()) >= 1)
 
 
 def _with_fix(outcome: Outcome) -> str | None:

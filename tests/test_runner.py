@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -131,3 +132,25 @@ def test_runner_warns_before_sending_when_the_journal_is_near_the_quota(sandbox,
         journal.update(key, status="created", meeting_id="M")
     warnings = runner.quota_warnings(appts)
     assert warnings and month in warnings[0]
+
+
+@pytest.mark.parametrize("flow", ["virtual-appointment", "join-link"])
+def test_an_edited_subject_or_time_updates_the_existing_meeting_instead_of_making_another(sandbox, tmp_path, flow):
+    tag = unique_tag("EDT")
+    runner, _ = make_runner(sandbox, tmp_path, flow=flow)
+    original = appointments(2, tag)
+    runner.run(original)
+    moved = [replace(original[0], subject="Moved visit", start=original[0].start + timedelta(hours=2),
+                     end=original[0].end + timedelta(hours=2)), original[1]]
+    result = runner.run(moved)
+    assert result.all_done
+    stored = {m["externalId"]: m for m in _meetings(sandbox) if (m.get("externalId") or "").startswith(tag)}
+    assert len(stored) == 2
+    first = stored[f"{tag}-0000"]
+    assert first["subject"] == "Moved visit"
+    assert first["startDateTime"].startswith((original[0].start + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M"))
+
+
+def _meetings(sandbox):
+    meetings = sandbox.meetings()
+    return meetings["value"] if isinstance(meetings, dict) else meetings
