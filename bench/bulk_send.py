@@ -36,7 +36,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from lib.appointment import Appointment, Client  # noqa: E402
 from lib.auth import token_provider_for  # noqa: E402
-from lib.graph import GraphClient, Throttle  # noqa: E402
+from lib.graph import GraphClient  # noqa: E402
+from lib.throttle import Throttle  # noqa: E402
 from lib.journal import Journal  # noqa: E402
 from lib.profile import Profile  # noqa: E402
 from lib.runner import Runner  # noqa: E402

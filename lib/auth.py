@@ -149,7 +149,7 @@ class MsalTokenProvider(TokenProvider):
                     raise AuthError("The app's client secret is not available: " + exc.message,
                                     "Set the environment variable named in client_secret_env, then try again.",
                                     code="missing_secret") from None
-                from .graph import register_secret
+                from .redaction import register_secret
 
                 register_secret(secret)
                 self._app = msal.ConfidentialClientApplication(p.client_id, client_credential=secret, **options)
@@ -375,7 +375,7 @@ def _aadsts_in(text: str) -> int | None:
 
 def _clean(text: str, profile: Profile) -> str:
     """Remove the secret from any text that might carry it."""
-    from .graph import redact
+    from .redaction import redact
 
     try:
         secret = profile.secret() if profile.auth == "client_credentials" else ""

@@ -142,7 +142,8 @@ def _load_report(args, organizer: str):
 def _send(args) -> int:
     from .auth import AuthError, token_provider_for
     from .export import to_csv_bytes
-    from .graph import GraphClient, GraphError, Throttle
+    from .graph import GraphClient, GraphError
+    from .throttle import Throttle
     from .journal import Journal, default_journal_path
     from .profile import Profile, ProfileError
     from .results import COLUMNS, result_rows

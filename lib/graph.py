@@ -10,18 +10,12 @@ refreshes the token once; 400/403/404/412 are never repeated. Failures become on
 
 from __future__ import annotations
 
-import email.utils
 import json
 import logging
-import math
-import random
 import re
 import threading
-import time
 import uuid
-from collections import deque
 from http import HTTPStatus
-from typing import Iterable
 from urllib.parse import quote
 
 import requests
@@ -32,6 +26,8 @@ from .clouds import cloud_for
 from .explain import explain
 from .flows import JOIN_LINK, VIRTUAL_APPOINTMENT, RequestSpec
 from .profile import Profile, is_guid, origin
+from .redaction import redact
+from .throttle import Throttle, interruptible_sleep, backoff_delay, parse_retry_after
 
 log = logging.getLogger("appointment_studio.graph")
 
@@ -40,89 +36,6 @@ RETRY_STATUSES = frozenset({429, 503, 504})
 NEVER_RETRY = frozenset({400, 403, 404, 412})
 DELEGATED_ONLY = re.compile(r"/(getVirtualAppointmentJoinWebUrl|sendVirtualAppointment(Reminder)?Sms)\b",
                             re.IGNORECASE)
-
-
-# -- redaction --------------------------------------------------------------------------------------
-_SECRETS: set[str] = set()
-_SECRETS_LOCK = threading.Lock()
-_BEARER = re.compile(r"(?i)\b(bearer\s+)[A-Za-z0-9\-._~+/]+=*")
-_JWT = re.compile(r"\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
-_SECRET_FIELDS = r"client_secret|access_token|refresh_token|id_token|client_assertion|device_code|password"
-_FORM_FIELD = re.compile(rf"(?i)\b({_SECRET_FIELDS})=([^&\s\"']+)")
-_JSON_FIELD = re.compile(rf"(?i)([\"']({_SECRET_FIELDS})[\"']\s*:\s*)([\"'])(.*?)(?<!\\)\3")
-_AUTH_HEADER = re.compile(r"(?i)([\"']?authorization[\"']?\s*[:=]\s*[\"']?)(?!bearer\b)([^\s\"',}]+)")
-
-
-def register_secret(value: str) -> None:
-    """Have ``redact`` remove this exact value (a client secret) wherever it appears."""
-    if value and len(value) >= 6:
-        with _SECRETS_LOCK:
-            _SECRETS.add(value)
-
-
-def redact(text: str, secrets: Iterable[str] = ()) -> str:
-    """``text`` without bearer tokens, JWTs, secret form/JSON fields or registered secrets."""
-    if not text:
-        return text
-    text = str(text)
-    with _SECRETS_LOCK:
-        known = set(_SECRETS)
-    for secret in sorted(known | {s for s in secrets if s}, key=len, reverse=True):
-        text = text.replace(secret, "[redacted]")
-    text = _BEARER.sub(r"\1[redacted]", text)
-    text = _JWT.sub("[redacted-token]", text)
-    text = _FORM_FIELD.sub(r"\1=[redacted]", text)
-    text = _JSON_FIELD.sub(r"\1\3[redacted]\3", text)
-    text = _AUTH_HEADER.sub(r"\1[redacted]", text)
-    return text
-
-
-class RedactingFilter(logging.Filter):
-    """A logging filter that redacts tokens and secrets from every record it sees."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        try:
-            message = record.getMessage()
-        except Exception:  # a broken format string: leave it to logging's own error handling
-            return True
-        record.msg, record.args = redact(message), None
-        return True
-
-
-for _name in ("appointment_studio.graph", "appointment_studio.auth"):
-    logging.getLogger(_name).addFilter(RedactingFilter())
-
-
-# -- Retry-After ------------------------------------------------------------------------------------
-def parse_retry_after(value, *, now: float | None = None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` value: whole or fractional seconds, or an HTTP-date.
-
-    None when missing or unreadable (the caller then backs off on its own).
-    """
-    if value is None:
-        return None
-    text = str(value).strip()
-    if not text:
-        return None
-    try:
-        seconds = float(text)
-    except ValueError:
-        pass
-    else:
-        return seconds if math.isfinite(seconds) and seconds >= 0 else None
-    try:
-        when = email.utils.parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when is None or when.tzinfo is None:
-        return None
-    return max(0.0, when.timestamp() - (time.time() if now is None else now))
-
-
-def backoff_delay(attempt: int, base: float = 0.5, cap: float = 30.0) -> float:
-    """Capped exponential backoff with jitter for retry number ``attempt`` (1 = first retry)."""
-    ceiling = min(cap, base * (2 ** max(0, attempt - 1)))
-    return random.uniform(ceiling / 2, ceiling)
 
 
 # -- errors and responses ---------------------------------------------------------------------------
@@ -267,90 +180,6 @@ def parse_body(content: bytes, content_type: str):
         except (ValueError, UnicodeDecodeError):
             return None
     return None
-
-
-# -- throttle ---------------------------------------------------------------------------------------
-class Throttle:
-    """Pacing shared by all workers of one run: one common pause after a 429, and an optional ceiling.
-
-    ``max_per_second`` keeps a run under a tenant's limit with a sliding window (widened by
-    ``margin`` seconds so that network jitter cannot push two windows' worth into one on the server).
-    """
-
-    def __init__(self, max_per_second: float | None = None, *, margin: float = 0.1):
-        self.max_per_second = float(max_per_second) if max_per_second else None
-        self.margin = margin
-        self._lock = threading.Lock()
-        self._pause_until = 0.0
-        self._sent: deque[float] = deque()
-        self.throttled = 0
-        self.retries = 0
-        self.pauses = 0
-
-    # counters ------------------------------------------------------------------------------------
-    def count(self, *, throttled: int = 0, retries: int = 0) -> None:
-        with self._lock:
-            self.throttled += throttled
-            self.retries += retries
-
-    # shared pause --------------------------------------------------------------------------------
-    def pause(self, seconds: float) -> None:
-        """Hold every worker for ``seconds`` from now (a longer pause already set wins)."""
-        until = time.monotonic() + max(0.0, seconds)
-        with self._lock:
-            if until > self._pause_until:
-                self._pause_until = until
-                self.pauses += 1
-
-    @property
-    def paused_for(self) -> float:
-        with self._lock:
-            return max(0.0, self._pause_until - time.monotonic())
-
-    def wait(self, cancel: threading.Event | None = None) -> None:
-        """Block until the shared pause is over (or ``cancel`` is set)."""
-        while True:
-            remaining = self.paused_for
-            if remaining <= 0:
-                return
-            if _sleep(remaining, cancel):
-                return
-
-    # rate ceiling --------------------------------------------------------------------------------
-    def _window(self) -> tuple[int, float]:
-        rate = self.max_per_second or 0.0
-        if rate >= 1:
-            return int(rate), 1.0 + self.margin
-        return 1, 1.0 / rate + self.margin
-
-    def acquire(self, n: int = 1, cancel: threading.Event | None = None) -> None:
-        """Block until the pause is over and ``n`` more requests fit under the ceiling."""
-        while True:
-            self.wait(cancel)
-            if cancel is not None and cancel.is_set():
-                return
-            if not self.max_per_second:
-                return
-            cap, window = self._window()
-            with self._lock:
-                now = time.monotonic()
-                while self._sent and self._sent[0] <= now - window:
-                    self._sent.popleft()
-                if len(self._sent) + n <= cap or not self._sent:
-                    self._sent.extend([now] * n)
-                    return
-                must_expire = min(len(self._sent), len(self._sent) + n - cap)
-                delay = self._sent[must_expire - 1] + window - now
-            if _sleep(max(delay, 0.001), cancel):
-                return
-
-
-def _sleep(seconds: float, cancel: threading.Event | None) -> bool:
-    """Sleep; True when ``cancel`` was set meanwhile."""
-    if cancel is None:
-        time.sleep(seconds)
-        return False
-    return cancel.wait(seconds)
 
 
 # -- the client -------------------------------------------------------------------------------------
@@ -769,7 +598,7 @@ class GraphClient:
             raise GraphError(0, "Cancelled", "the run was cancelled", method=method, url=url)
 
     def _wait(self, seconds: float, method: str, url: str) -> None:
-        if _sleep(seconds, self.cancel):
+        if interruptible_sleep(seconds, self.cancel):
             self._check_cancel(method, url)
 
 

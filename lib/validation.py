@@ -124,7 +124,7 @@ def check_email(text: str) -> tuple[str, str]:
         value = angle.group(1).strip()
     example = "write it like name@example.com."
     if value[:1] in "=+-@" and "(" in value:
-        return "", f"looks like a spreadsheet formula, not an email address — type the address itself, like name@example.com."
+        return "", "looks like a spreadsheet formula, not an email address — type the address itself, like name@example.com."
     if "@" not in value:
         return "", f"is missing the @ — {example}"
     if any(sep in value for sep in (",", ";")) or value.count("@") > 1 and " " in value:

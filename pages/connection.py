@@ -162,7 +162,8 @@ if candidate is not None:
         signing_in = st.session_state.get("cx_signin")
         if signing_in is None and st.button("Connect", type="primary", icon=":material/login:"):
             from lib.auth import token_provider_for
-            from lib.graph import GraphClient, Throttle
+            from lib.graph import GraphClient
+            from lib.throttle import Throttle
 
             shown: dict = {}
             cancel = threading.Event()

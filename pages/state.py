@@ -104,7 +104,8 @@ def is_sandbox() -> bool:
 def client():
     """The Graph client of the active connection, created on first use (raises AuthError/GraphError)."""
     from lib.auth import token_provider_for
-    from lib.graph import GraphClient, Throttle
+    from lib.graph import GraphClient
+    from lib.throttle import Throttle
 
     p = profile()
     if p is None:

@@ -15,8 +15,9 @@ import pytest
 
 from lib.auth import StaticTokenProvider, token_provider_for
 from lib.flows import RequestSpec
-from lib.graph import (GraphClient, GraphError, GraphResponse, RedactingFilter, Throttle, backoff_delay, parse_body,
-                       parse_retry_after, redact, register_secret)
+from lib.graph import GraphClient, GraphError, GraphResponse, parse_body
+from lib.redaction import RedactingFilter, redact, register_secret
+from lib.throttle import Throttle, backoff_delay, parse_retry_after
 from lib.profile import Profile
 
 UPN = "adele.vance@contoso.onmicrosoft.com"

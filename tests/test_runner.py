@@ -10,7 +10,8 @@ import pytest
 
 from lib.appointment import Appointment, Client
 from lib.auth import token_provider_for
-from lib.graph import GraphClient, Throttle
+from lib.graph import GraphClient
+from lib.throttle import Throttle
 from lib.journal import Journal
 from lib.profile import Profile
 from lib.runner import MONTHLY_MEETING_QUOTA, Runner, quota_warnings

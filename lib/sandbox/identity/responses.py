@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 from urllib.parse import parse_qsl
 
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import HTMLResponse, Response
 
 from ..directory import USERS
 from .models import DEVICE_CODE_GRANT, IdentityError, IdentityService
