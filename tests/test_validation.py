@@ -15,7 +15,8 @@ from lib.mapping import auto_map
 from lib.samples import sample_clients_csv, template_csv, template_xlsx
 from lib.schedule import Schedule
 from lib.spreadsheet import read_table
-from lib.validation import CheckReport, RowResult, check_sheet, parse_moment
+from lib.cell_values import parse_moment
+from lib.validation import CheckReport, RowResult, check_sheet
 from tests.fixtures import make
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -112,7 +113,7 @@ def test_emails_are_normalised_and_common_wrappers_accepted():
 def test_the_quick_path_normalises_exactly_like_email_validator(address):
     from email_validator import validate_email
 
-    from lib.validation import check_email
+    from lib.cell_values import check_email
     check_email.cache_clear()
     assert check_email(address) == (validate_email(address, check_deliverability=False).normalized, "")
 
