@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
-from .timezones import _WINDOWS_ZONES
+from .timezones import WINDOWS_ZONES
 
 MAX_SHOWN = 60  # characters of a cell quoted in a message
 
@@ -140,7 +140,7 @@ def check_phone(text: str, region: str) -> tuple[str, str]:
 
 
 # -- time zones ------------------------------------------------------------------------------------
-_ZONE_ALIASES = {name.lower(): iana for iana, name in reversed(list(_WINDOWS_ZONES.items()))}
+_ZONE_ALIASES = {name.lower(): iana for iana, name in reversed(list(WINDOWS_ZONES.items()))}
 _ZONE_ALIASES.update({
     "eastern": "America/New_York", "eastern time": "America/New_York", "et": "America/New_York",
     "est": "America/New_York", "edt": "America/New_York", "eastern time - us & canada": "America/New_York",

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 # From the CLDR windowsZones table, the zones people book appointments in most.
-_WINDOWS_ZONES = {
+WINDOWS_ZONES = {
     "America/New_York": "Eastern Standard Time", "America/Detroit": "Eastern Standard Time",
     "America/Toronto": "Eastern Standard Time", "America/Indiana/Indianapolis": "US Eastern Standard Time",
     "America/Chicago": "Central Standard Time", "America/Winnipeg": "Central Standard Time",
@@ -54,8 +54,8 @@ COMMON_ZONES = (
 
 def windows_zone_for(iana_name: str) -> str:
     """The Windows zone id for an IANA name, or by the zone's current UTC offset when unlisted."""
-    if iana_name in _WINDOWS_ZONES:
-        return _WINDOWS_ZONES[iana_name]
+    if iana_name in WINDOWS_ZONES:
+        return WINDOWS_ZONES[iana_name]
     offset = datetime.now(ZoneInfo(iana_name)).utcoffset() or timedelta(0)
     hours = offset.total_seconds() / 3600
     by_offset = {-10: "Hawaiian Standard Time", -9: "Alaskan Standard Time", -8: "Pacific Standard Time",
