@@ -318,15 +318,19 @@ class GraphClient:
             raise self._not_supported(f"unknown flow {flow!r}; choose {VIRTUAL_APPOINTMENT} or {JOIN_LINK}")
         if not cloud.meetings:
             raise self._not_supported(f"Teams online meetings through Graph are not available in the "
-                                      f"{cloud.name} cloud")
+                                      f"{cloud.name} cloud.", "Use a connection in the Global or a US Government cloud.")
         if flow == JOIN_LINK or sms:
-            what = "SMS messages" if sms and flow != JOIN_LINK else "the join-link flow" + (" and SMS" if sms else "")
+            what = "Text messages" if sms and flow != JOIN_LINK else "Join links" + (" and text messages" if sms else "")
             if not cloud.join_link_and_sms:
-                raise self._not_supported(f"{what} are only available in the Global cloud, not {cloud.name}; "
-                                          f"use the {VIRTUAL_APPOINTMENT} flow")
+                raise self._not_supported(
+                    f"{what} are only available in Microsoft's Global cloud, not {cloud.name}.",
+                    f"Choose the {VIRTUAL_APPOINTMENT} flow, or a connection in the Global cloud.")
             if self.auth_kind == "app":
-                raise self._not_supported(f"{what} need a delegated sign-in (device code); an app signed in with "
-                                          f"client credentials cannot use them")
+                raise self._not_supported(
+                    f"{what} need a signed-in user: Graph does not offer them to an app signed in with client "
+                    "credentials.",
+                    "Use a connection with device-code sign-in (auth: device_code), or choose the "
+                    f"{VIRTUAL_APPOINTMENT} flow (Microsoft retired its beta resource; it works against the sandbox).")
 
     def whoami(self) -> dict:
         """For "Test connection": token kind, account, organizer, and a cheap GET that proves permissions."""
@@ -545,18 +549,20 @@ class GraphClient:
         bare = path.split("?", 1)[0]
         if "/onlinemeetings" in bare.lower() and not self.cloud.meetings:
             raise self._not_supported(f"Teams online meetings through Graph are not available in the "
-                                      f"{self.cloud.name} cloud", method, url)
+                                      f"{self.cloud.name} cloud.", method=method, url=url)
         if DELEGATED_ONLY.search(bare):
             if not self.cloud.join_link_and_sms:
                 raise self._not_supported(f"join links and SMS are only available in the Global cloud, not "
-                                          f"{self.cloud.name}", method, url)
+                                          f"{self.cloud.name}.", method=method, url=url)
             if self.auth_kind == "app":
                 raise self._not_supported("join links and SMS need a delegated sign-in (device code); an app "
-                                          "signed in with client credentials cannot use them", method, url)
+                                          "signed in with client credentials cannot use them.", method=method, url=url)
 
-    def _not_supported(self, message: str, method: str = "", url: str = "") -> GraphError:
-        return GraphError(0, "NotSupported", message, method=method, url=url,
-                          **self._explained(0, "NotSupported", message, ""))
+    def _not_supported(self, message: str, fix: str = "", method: str = "", url: str = "") -> GraphError:
+        explained = self._explained(0, "NotSupported", message, "")
+        if fix:
+            explained = dict(explained, explanation=message, fix=fix)
+        return GraphError(0, "NotSupported", message, method=method, url=url, **explained)
 
     def _connection_failed(self, reason: str, method: str, url: str, client_request_id: str, path: str):
         return GraphError(0, "ConnectionFailed", f"could not reach {self.profile.graph_host} ({reason})",

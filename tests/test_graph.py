@@ -271,7 +271,8 @@ def test_app_only_cannot_ask_for_a_join_link_and_nothing_is_sent(sandbox):
     spec = RequestSpec("joinLink", "GET", "v1.0", f"{client.user_path()}/onlineMeetings/abc/getVirtualAppointmentJoinWebUrl")
     with pytest.raises(GraphError) as info:
         client.check_supports("join-link")
-    assert info.value.code == "NotSupported" and "device code" in info.value.message
+    assert info.value.code == "NotSupported" and "signed-in user" in info.value.message
+    assert "device-code sign-in" in info.value.fix
     with pytest.raises(GraphError, match="NotSupported"):
         client.send(spec)
     assert client.batch("v1.0", [("a", spec)])["a"].code == "NotSupported"
