@@ -15,6 +15,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from .appointment import DEFAULT_SUBJECT, Appointment, Client, ModelError, check_time_zone
+from .cell_values import check_email, check_phone
 from .flows import RequestSpec
 
 HIDDEN_TOKEN = "Bearer <hidden>"
@@ -91,10 +92,10 @@ def _client(row: dict, index: int) -> Client:
     email = str(row.get("email") or "").strip()
     phone = str(row.get("phone") or "").strip()
     where = f"Client {index + 1}"
-    if email and not re.match(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", email):
-        if "@" not in email:
-            raise ModelError(f"{where} email", f"'{email}' is missing the @ and the part after it")
-        raise ModelError(f"{where} email", f"'{email}' is not an email address such as name@example.com")
+    if email:
+        email, problem = check_email(email)
+        if problem:
+            raise ModelError(f"{where} email", f"'{row.get('email')}' {problem}")
     if phone:
         phone = normalise_phone(phone, where)
     return Client(display_name=name, email=email, phone=phone)
@@ -102,16 +103,10 @@ def _client(row: dict, index: int) -> Client:
 
 def normalise_phone(text: str, where: str = "Phone") -> str:
     """E.164 (``+12125550142``) from what people type; US numbers may leave out the +1."""
-    import phonenumbers
-
-    try:
-        number = phonenumbers.parse(text, None if text.startswith("+") else "US")
-    except phonenumbers.NumberParseException:
-        number = None
-    if number is None or not phonenumbers.is_possible_number(number):
-        raise ModelError(f"{where} phone", f"'{text}' is not a phone number; write it with the country code, "
-                                           "like +1 212 555 0142")
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    number, problem = check_phone(text, "US")
+    if problem:
+        raise ModelError(f"{where} phone", f"'{text}' {problem}")
+    return number
 
 
 # -- the request preview --------------------------------------------------------------------------
