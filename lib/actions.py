@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
+from datetime import datetime
 from urllib.parse import quote
 
 from .appointment import ModelError, format_graph_time
 from .flows import VIRTUAL_APPOINTMENT, RequestSpec, organizer_path, reminder_sms_body, sms_body
-from .journal import Entry, Journal
+from .journal import Entry, Journal, utc_text
 
 REFRESH = "refresh"
 UPDATE = "update"
@@ -122,7 +122,7 @@ def apply(journal: Journal, entry: Entry, action: str, steps: list[RequestSpec],
         start = _parse(patch.get("startDateTime")) or appt.start
         end = _parse(patch.get("endDateTime")) or appt.end
         changed = replace(appt, subject=patch.get("subject", appt.subject), start=start, end=end)
-        journal.update(entry.key, subject=changed.subject, start_utc=_utc(changed.start), end_utc=_utc(changed.end),
+        journal.update(entry.key, subject=changed.subject, start_utc=utc_text(changed.start), end_utc=utc_text(changed.end),
                        document=json.dumps(changed.to_document()))
         return "Meeting updated."
     if action == DELETE:
@@ -139,6 +139,3 @@ def _parse(text: str | None) -> datetime | None:
         return None
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
-
-def _utc(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -217,7 +217,7 @@ class Journal:
         for key, organizer, appt in items:
             params.append((
                 key, profile_key, organizer, appt.meeting_external_id, appt.appointment_id, run_id,
-                json.dumps(list(appt.source_rows)), appt.subject, _utc(appt.start), _utc(appt.end), appt.time_zone,
+                json.dumps(list(appt.source_rows)), appt.subject, utc_text(appt.start), utc_text(appt.end), appt.time_zone,
                 json.dumps([c.to_graph() for c in appt.clients]), json.dumps(appt.to_document()), flow, stamp, stamp,
             ))
         with self._write() as db:
@@ -297,7 +297,8 @@ class Journal:
             return [r[0] for r in self._db.execute("SELECT DISTINCT organizer FROM appointments ORDER BY 1")]
 
 
-def _utc(moment: datetime) -> str:
+def utc_text(moment: datetime) -> str:
+    """A time as the journal stores it: UTC, to the second, with Z."""
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
