@@ -5,7 +5,7 @@ Declares the pages and what they share; each page in ``pages/`` describes one sc
 
 import streamlit as st
 
-from pages import messages, state
+from ui import messages, state
 
 st.set_page_config(page_title="Appointment Studio", page_icon=":material/event_available:", layout="wide")
 

@@ -34,13 +34,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from lib.appointment import Appointment, Client  # noqa: E402
-from lib.auth import token_provider_for  # noqa: E402
-from lib.graph import GraphClient  # noqa: E402
-from lib.throttle import Throttle  # noqa: E402
-from lib.journal import Journal  # noqa: E402
-from lib.profile import Profile  # noqa: E402
-from lib.runner import Runner  # noqa: E402
+from lib.model.appointment import Appointment, Client  # noqa: E402
+from lib.graph.signin import token_provider_for  # noqa: E402
+from lib.graph.client import GraphClient  # noqa: E402
+from lib.graph.pacing import Throttle  # noqa: E402
+from lib.bulk.journal import Journal  # noqa: E402
+from lib.graph.profile import Profile  # noqa: E402
+from lib.bulk.runner import Runner  # noqa: E402
 from lib.sandbox.process import start_sandbox_process  # noqa: E402
 from naive_send import naive_send  # noqa: E402
 

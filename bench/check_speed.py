@@ -16,10 +16,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from lib.mapping import auto_map  # noqa: E402
-from lib.schedule import Schedule  # noqa: E402
-from lib.spreadsheet import read_table  # noqa: E402
-from lib.validation import check_sheet  # noqa: E402
+from lib.spreadsheet.columns import auto_map  # noqa: E402
+from lib.spreadsheet.schedule import Schedule  # noqa: E402
+from lib.spreadsheet.read import read_table  # noqa: E402
+from lib.spreadsheet.check import check_sheet  # noqa: E402
 
 FIRST = ["Anna", "José", "Zoë", "Björn", "Chloé", "Mateo", "Siobhán", "Łukasz", "Renée", "Tom"]
 LAST = ["Müller", "Álvarez", "Lefèvre", "Åkesson", "Martin", "Peña", "O'Connor", "Wiśniewski", "Côté", "Becker"]

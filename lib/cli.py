@@ -14,8 +14,8 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-from .appointment import ModelError, check_time_zone
-from .flows import FLOWS, JOIN_LINK, VIRTUAL_APPOINTMENT, SmsOptions
+from lib.model.appointment import ModelError, check_time_zone
+from lib.model.flows import FLOWS, JOIN_LINK, VIRTUAL_APPOINTMENT, SmsOptions
 
 EXIT_OK, EXIT_SOME_FAILED, EXIT_UNUSABLE = 0, 1, 2
 
@@ -27,7 +27,7 @@ class UsageError(Exception):
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "sandbox":
-        from .sandbox.cli import main as sandbox_main
+        from lib.sandbox.cli import main as sandbox_main
         return sandbox_main(argv[1:])
     parser = _parser()
     args = parser.parse_args(argv)
@@ -100,10 +100,10 @@ def _check(args) -> int:
 
 
 def _load_report(args, organizer: str):
-    from .mapping import auto_map, missing_required
-    from .schedule import Schedule, parse_hours
-    from .spreadsheet import SpreadsheetError, read_table
-    from .validation import check_sheet
+    from lib.spreadsheet.columns import auto_map, missing_required
+    from lib.spreadsheet.schedule import Schedule, parse_hours
+    from lib.spreadsheet.read import SpreadsheetError, read_table
+    from lib.spreadsheet.check import check_sheet
 
     path = Path(args.file)
     if not path.is_file():
@@ -140,14 +140,14 @@ def _load_report(args, organizer: str):
 
 # -- send ---------------------------------------------------------------------------------------
 def _send(args) -> int:
-    from .auth import AuthError, token_provider_for
-    from .export import to_csv_bytes
-    from .graph import GraphClient, GraphError
-    from .throttle import Throttle
-    from .journal import Journal, default_journal_path
-    from .profile import Profile, ProfileError
-    from .results import COLUMNS, result_rows
-    from .runner import Runner
+    from lib.graph.signin import AuthError, token_provider_for
+    from lib.bulk.export import to_csv_bytes
+    from lib.graph.client import GraphClient, GraphError
+    from lib.graph.pacing import Throttle
+    from lib.bulk.journal import Journal, default_journal_path
+    from lib.graph.profile import Profile, ProfileError
+    from lib.bulk.results import COLUMNS, result_rows
+    from lib.bulk.runner import Runner
 
     try:
         profile = Profile.load(args.connection)

@@ -4,10 +4,10 @@ from datetime import datetime, time, timedelta
 
 import streamlit as st
 
-from lib import actions
-from lib.appointments_view import COLUMNS, entry_label, entry_rows, run_label
-from lib.export import to_csv_bytes, to_xlsx_bytes
-from pages import messages, state
+from lib.screens import actions
+from lib.screens.appointments_view import COLUMNS, entry_label, entry_rows, run_label
+from lib.bulk.export import to_csv_bytes, to_xlsx_bytes
+from ui import messages, state
 
 state.through_navigation()
 

@@ -5,22 +5,22 @@ from datetime import date, datetime, time, timedelta
 
 import streamlit as st
 
-from lib import check_table as grid
-from lib.appointment import ModelError
-from lib.appointments_view import with_when
-from lib.background import BackgroundRun
-from lib.designer import preview
-from lib.export import to_csv_bytes, to_xlsx_bytes
-from lib.flows import plan
-from lib.mapping import FIELD_BY_KEY, FIELDS, auto_map, mapping_key, missing_required
-from lib.results import COLUMNS, result_rows
-from lib.runner import Runner
-from lib.samples import sample_clients_csv, template_csv, template_xlsx
-from lib.schedule import Schedule
-from lib.spreadsheet import SpreadsheetError, read_table
-from lib.timezones import COMMON_ZONES
-from lib.validation import check_sheet
-from pages import messages, state
+from lib.screens import check_grid as grid
+from lib.model.appointment import ModelError
+from lib.screens.appointments_view import with_when
+from lib.screens.background import BackgroundRun
+from lib.screens.designer import preview
+from lib.bulk.export import to_csv_bytes, to_xlsx_bytes
+from lib.model.flows import plan
+from lib.spreadsheet.columns import FIELD_BY_KEY, FIELDS, auto_map, mapping_key, missing_required
+from lib.bulk.results import COLUMNS, result_rows
+from lib.bulk.runner import Runner
+from lib.spreadsheet.samples import sample_clients_csv, template_csv, template_xlsx
+from lib.spreadsheet.schedule import Schedule
+from lib.spreadsheet.read import SpreadsheetError, read_table
+from lib.model.timezones import COMMON_ZONES
+from lib.spreadsheet.check import check_sheet
+from ui import messages, state
 
 state.through_navigation()
 

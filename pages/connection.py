@@ -8,11 +8,11 @@ from dataclasses import replace
 
 import streamlit as st
 
-from lib.background import BackgroundTask
-from lib.clouds import CLOUDS
-from lib.flows import FLOW_TITLES, FLOWS, JOIN_LINK, VIRTUAL_APPOINTMENT
-from lib.profile import Profile, ProfileError
-from pages import messages, state
+from lib.screens.background import BackgroundTask
+from lib.graph.clouds import CLOUDS
+from lib.model.flows import FLOW_TITLES, FLOWS, JOIN_LINK, VIRTUAL_APPOINTMENT
+from lib.graph.profile import Profile, ProfileError
+from ui import messages, state
 
 state.through_navigation()
 
@@ -161,9 +161,9 @@ if candidate is not None:
                 candidate = replace(candidate, client_secret=str(secret_from_secrets))
         signing_in = st.session_state.get("cx_signin")
         if signing_in is None and st.button("Connect", type="primary", icon=":material/login:"):
-            from lib.auth import token_provider_for
-            from lib.graph import GraphClient
-            from lib.throttle import Throttle
+            from lib.graph.signin import token_provider_for
+            from lib.graph.client import GraphClient
+            from lib.graph.pacing import Throttle
 
             shown: dict = {}
             cancel = threading.Event()

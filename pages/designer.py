@@ -5,14 +5,14 @@ from datetime import date, time
 import pandas as pd
 import streamlit as st
 
-from lib.appointment import Appointment, ModelError
-from lib.designer import DesignerForm, RecordingClient, Templates, fresh_copy, preview
-from lib.flows import FLOW_TITLES, FLOWS, JOIN_LINK, SmsOptions, plan
-from lib.paths import studio_home
-from lib.runner import Runner
-from lib.snippets import LANGUAGES, snippet
-from lib.timezones import COMMON_ZONES
-from pages import messages, state
+from lib.model.appointment import Appointment, ModelError
+from lib.screens.designer import DesignerForm, RecordingClient, Templates, fresh_copy, preview
+from lib.model.flows import FLOW_TITLES, FLOWS, JOIN_LINK, SmsOptions, plan
+from lib.datafolder import studio_home
+from lib.bulk.runner import Runner
+from lib.model.snippets import LANGUAGES, snippet
+from lib.model.timezones import COMMON_ZONES
+from ui import messages, state
 
 state.through_navigation()
 

@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from lib.samples import sample_clients_csv
-from pages import messages, state
+from lib.spreadsheet.samples import sample_clients_csv
+from ui import messages, state
 
 state.through_navigation()
 

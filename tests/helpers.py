@@ -9,7 +9,7 @@ from collections import Counter
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from lib.appointment import Appointment, Client
+from lib.model.appointment import Appointment, Client
 
 
 def unique_tag(prefix: str = "T") -> str:

@@ -124,7 +124,7 @@ def configure_app_sandbox(**settings):
     """Slow down or break the app's own sandbox (the one under the test's data folder)."""
     import requests
 
-    from lib.embedded import ensure_sandbox
+    from lib.screens.embedded_sandbox import ensure_sandbox
 
     box = ensure_sandbox()
     with requests.Session() as http:

@@ -8,16 +8,16 @@ from datetime import date, datetime, time, timezone
 
 import pytest
 
-from lib import actions
-from lib import check_table as grid
-from lib.appointment import Appointment, Client, ModelError
-from lib.appointments_view import entry_rows, run_label
-from lib.background import BackgroundTask
-from lib.designer import HIDDEN_TOKEN, DesignerForm, Templates, normalise_phone, preview, template_file_name
-from lib.embedded import ensure_sandbox, find_running
-from lib.flows import VIRTUAL_APPOINTMENT, plan
-from lib.journal import Journal
-from lib.spreadsheet import read_table
+from lib.screens import actions
+from lib.screens import check_grid as grid
+from lib.model.appointment import Appointment, Client, ModelError
+from lib.screens.appointments_view import entry_rows, run_label
+from lib.screens.background import BackgroundTask
+from lib.screens.designer import HIDDEN_TOKEN, DesignerForm, Templates, normalise_phone, preview, template_file_name
+from lib.screens.embedded_sandbox import ensure_sandbox, find_running
+from lib.model.flows import VIRTUAL_APPOINTMENT, plan
+from lib.bulk.journal import Journal
+from lib.spreadsheet.read import read_table
 
 
 # -- designer ---------------------------------------------------------------------------------------
@@ -147,9 +147,9 @@ def test_grid_edits_fold_in_by_the_rows_and_columns_that_were_shown():
 
 
 def test_the_check_frame_has_one_line_per_row_with_status_and_problem():
-    from lib.mapping import auto_map
-    from lib.schedule import Schedule
-    from lib.validation import check_sheet
+    from lib.spreadsheet.columns import auto_map
+    from lib.spreadsheet.schedule import Schedule
+    from lib.spreadsheet.check import check_sheet
 
     sheet = read_table(SHEET, "c.csv")
     mapping = auto_map(sheet.headers)

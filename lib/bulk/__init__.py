@@ -1,0 +1,1 @@
+"""Sending many appointments: the runner, the journal, results and exports."""

@@ -1,0 +1,384 @@
+"""Sign-in through MSAL: client credentials (app-only) or device code (a person), with a persisted cache.
+
+The token cache is one file per connection under ``token_cache_dir()``, readable by its owner only,
+so a second run signs in silently. Tokens are never logged or put in an exception's text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Callable
+
+import msal
+import requests
+
+from lib.graph.clouds import scopes_for
+from lib.datafolder import token_cache_dir
+from lib.graph.profile import Profile, ProfileError
+
+log = logging.getLogger("appointment_studio.auth")
+
+# Refresh a little before expiry so a token never dies in flight.
+EXPIRY_MARGIN_SECONDS = 300
+HTTP_TIMEOUT = (10, 30)
+
+
+class AuthError(Exception):
+    """Sign-in failed; ``explanation`` says what happened and ``fix`` what to do, in plain words."""
+
+    def __init__(self, explanation: str, fix: str = "", *, code: str = "", aadsts: int | None = None):
+        super().__init__(explanation)
+        self.explanation = explanation
+        self.fix = fix
+        self.code = code
+        self.aadsts = aadsts
+
+    def __str__(self) -> str:
+        return f"{self.explanation} {self.fix}".strip()
+
+    def to_dict(self) -> dict:
+        return {"explanation": self.explanation, "fix": self.fix, "code": self.code, "aadsts": self.aadsts}
+
+
+class TokenProvider:
+    """Hands out access tokens for one connection: ``kind`` is "app" or "delegated"."""
+
+    kind: str = ""
+
+    def get_token(self, force_refresh: bool = False) -> str:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    @property
+    def account_name(self) -> str:
+        return ""
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} kind={self.kind!r} account={self.account_name!r}>"
+
+
+class _TimeoutSession(requests.Session):
+    """A requests session with a default timeout and a fixed CA choice (MSAL's http_client)."""
+
+    def __init__(self, verify, timeout):
+        super().__init__()
+        self.verify = verify
+        self._timeout = timeout
+
+    def request(self, method, url, **kwargs):
+        kwargs.setdefault("timeout", self._timeout)
+        if kwargs.get("verify") is None:
+            kwargs["verify"] = self.verify  # REQUESTS_CA_BUNDLE must not replace the profile's CA
+        return super().request(method, url, **kwargs)
+
+
+class MsalTokenProvider(TokenProvider):
+    """MSAL-backed tokens with a persisted ``SerializableTokenCache``."""
+
+    def __init__(self, profile: Profile, *, on_device_code: Callable[[dict], None] | None = None,
+                 cancel: threading.Event | None = None, cache_path: Path | None = None):
+        self.profile = profile
+        self.kind = "app" if profile.auth == "client_credentials" else "delegated"
+        self.scopes = scopes_for(profile)
+        self.on_device_code = on_device_code
+        self.cancel = cancel
+        self.cache_path = cache_path or token_cache_path(profile)
+        self._lock = threading.RLock()
+        self._token = ""
+        self._expires_at = 0.0
+        self._account_name = ""
+        self._cache = msal.SerializableTokenCache()
+        self._load_cache()
+        self._session = _TimeoutSession(profile.verify, HTTP_TIMEOUT)
+        self._app = None  # built on first use: building it may fetch the authority's metadata
+
+    # -- public ---------------------------------------------------------------------------------
+    def get_token(self, force_refresh: bool = False) -> str:
+        """A valid access token: from memory, then the cache, then a new sign-in."""
+        with self._lock:
+            if not force_refresh and self._token and time.time() < self._expires_at - EXPIRY_MARGIN_SECONDS:
+                return self._token
+            result = self._acquire(force_refresh)
+            self._save_cache()
+            if "access_token" not in result:
+                raise _auth_error(result, self.profile)
+            self._token = result["access_token"]
+            self._expires_at = time.time() + float(result.get("expires_in") or 3600)
+            claims = result.get("id_token_claims") or {}
+            if claims.get("preferred_username"):
+                self._account_name = claims["preferred_username"]
+            return self._token
+
+    @property
+    def account_name(self) -> str:
+        if self.kind == "app":
+            return f"app {self.profile.client_id}"
+        return self._account_name
+
+    def sign_out(self) -> None:
+        """Forget this connection's cached tokens (memory and file)."""
+        with self._lock:
+            self._token, self._expires_at, self._account_name = "", 0.0, ""
+            self._cache = msal.SerializableTokenCache()
+            self._app = None
+            try:
+                self.cache_path.unlink()
+            except FileNotFoundError:
+                pass
+
+    # -- MSAL -----------------------------------------------------------------------------------
+    def _application(self):
+        if self._app is not None:
+            return self._app
+        p = self.profile
+        options = dict(authority=p.authority, token_cache=self._cache, http_client=self._session,
+                       app_name="Appointment Studio")
+        if p.is_sandbox:
+            options["instance_discovery"] = False
+        try:
+            if self.kind == "app":
+                try:
+                    secret = p.secret()
+                except ProfileError as exc:
+                    raise AuthError("The app's client secret is not available: " + exc.message,
+                                    "Set the environment variable named in client_secret_env, then try again.",
+                                    code="missing_secret") from None
+                from lib.graph.redaction import register_secret
+
+                register_secret(secret)
+                self._app = msal.ConfidentialClientApplication(p.client_id, client_credential=secret, **options)
+            else:
+                self._app = msal.PublicClientApplication(p.client_id, **options)
+        except AuthError:
+            raise
+        except requests.RequestException as exc:
+            raise _unreachable(exc, p) from None
+        except ValueError as exc:  # MSAL: authority unknown or its metadata unusable
+            raise AuthError(f"The sign-in address {p.authority} was not accepted: {_clean(str(exc), p)}",
+                            "Check the profile's authority and tenant_id (for the sandbox: is it running?).",
+                            code="invalid_authority") from None
+        return self._app
+
+    def _acquire(self, force_refresh: bool) -> dict:
+        try:
+            app = self._application()
+            if self.kind == "app":
+                if force_refresh:
+                    app.remove_tokens_for_client()
+                return app.acquire_token_for_client(self.scopes) or {}
+            return self._acquire_delegated(app, force_refresh)
+        except AuthError:
+            raise
+        except requests.RequestException as exc:
+            raise _unreachable(exc, self.profile) from None
+
+    def _acquire_delegated(self, app, force_refresh: bool) -> dict:
+        accounts = app.get_accounts()
+        if accounts:
+            account = accounts[0]
+            result = app.acquire_token_silent_with_error(self.scopes, account=account, force_refresh=force_refresh)
+            if result and "access_token" in result:
+                self._account_name = account.get("username") or self._account_name
+                log.debug("token for %s from the cache", self._account_name)
+                return result
+            if result:
+                log.debug("silent sign-in failed (%s); asking for a device code", result.get("error"))
+        if self.cancel is not None and self.cancel.is_set():
+            raise AuthError("Sign-in was cancelled.", "Start it again when you are ready.", code="cancelled")
+        flow = app.initiate_device_flow(scopes=self.scopes)
+        if "user_code" not in flow:
+            raise _auth_error(flow, self.profile)
+        (self.on_device_code or _print_device_code)(flow)
+        stop = threading.Event()
+        if self.cancel is not None:
+            def watch():
+                while not stop.is_set():
+                    if self.cancel.wait(0.2):
+                        flow["expires_at"] = 0  # MSAL's documented way to end the polling loop
+                        return
+            threading.Thread(target=watch, name="device-code-cancel", daemon=True).start()
+        try:
+            result = app.acquire_token_by_device_flow(flow)
+        finally:
+            stop.set()
+        if self.cancel is not None and self.cancel.is_set() and "access_token" not in result:
+            raise AuthError("Sign-in was cancelled.", "Start it again when you are ready.", code="cancelled")
+        if "access_token" in result:
+            claims = result.get("id_token_claims") or {}
+            self._account_name = claims.get("preferred_username") or self._account_name
+        return result
+
+    # -- cache file -----------------------------------------------------------------------------
+    def _load_cache(self) -> None:
+        try:
+            text = self.cache_path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return
+        except OSError as exc:
+            log.warning("token cache %s unreadable (%s); signing in afresh", self.cache_path, exc.strerror)
+            return
+        try:
+            self._cache.deserialize(text)
+        except ValueError:
+            log.warning("token cache %s is damaged; signing in afresh", self.cache_path)
+
+    def _save_cache(self) -> None:
+        if not self._cache.has_state_changed:
+            return
+        write_private(self.cache_path, self._cache.serialize())
+        self._cache.has_state_changed = False
+
+
+class StaticTokenProvider(TokenProvider):
+    """A fixed token (pasted by a user or made by a test); ``refresh`` supplies a new one when asked."""
+
+    def __init__(self, token: str, kind: str = "delegated", *, refresh: Callable[[], str] | None = None,
+                 account: str = ""):
+        self._token = token
+        self.kind = kind
+        self._refresh = refresh
+        self._account = account
+        self.refreshes = 0
+
+    def get_token(self, force_refresh: bool = False) -> str:
+        if force_refresh and self._refresh is not None:
+            self.refreshes += 1
+            self._token = self._refresh()
+        return self._token
+
+    @property
+    def account_name(self) -> str:
+        return self._account
+
+
+def token_provider_for(profile: Profile, *, on_device_code: Callable[[dict], None] | None = None,
+                       cancel: threading.Event | None = None) -> TokenProvider:
+    """The token provider for a profile: client credentials or device code, cache on disk."""
+    return MsalTokenProvider(profile, on_device_code=on_device_code, cancel=cancel)
+
+
+def token_cache_path(profile: Profile) -> Path:
+    """This profile's cache file; the sandbox's address and CA are part of the name (each sandbox differs)."""
+    parts = [profile.key, profile.graph_base_url.lower(), profile.authority.lower()]
+    if profile.is_sandbox:
+        parts.append(profile.ca_bundle)
+    digest = hashlib.sha256("|".join(parts).encode()).hexdigest()[:24]
+    return token_cache_dir() / f"{digest}.json"
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write ``text`` atomically to a file only its owner can read (0600)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=str(path.parent))
+    try:
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    os.chmod(path, 0o600)
+
+
+def _print_device_code(flow: dict) -> None:
+    print(flow.get("message") or f"Open {flow.get('verification_uri')} and enter {flow.get('user_code')}",
+          file=sys.stderr, flush=True)
+
+
+# -- MSAL error dicts to plain words -----------------------------------------------------------------
+def _auth_error(result: dict, profile: Profile) -> AuthError:
+    error = (result or {}).get("error") or "unknown_error"
+    description = _clean((result or {}).get("error_description") or "", profile)
+    codes = (result or {}).get("error_codes") or []
+    aadsts = codes[0] if codes else _aadsts_in(description)
+    secret_place = (f"the environment variable {profile.client_secret_env}" if profile.client_secret_env
+                    else "the profile's client_secret")
+    first_line = description.splitlines()[0] if description else error
+
+    def err(explanation, fix):
+        return AuthError(explanation, fix, code=error, aadsts=aadsts)
+
+    if aadsts == 7000215 or (error == "invalid_client" and "secret" in description.lower()
+                             and aadsts not in (7000218, 700025)):
+        return err("The app's client secret was rejected (AADSTS7000215: invalid client secret).",
+                   f"Create a new secret in Entra admin center → App registrations → your app → Certificates & "
+                   f"secrets, and put its Value (not its Secret ID) in {secret_place}. Secrets also expire.")
+    if aadsts == 7000222:
+        return err("The app's client secret has expired.",
+                   f"Create a new secret (App registrations → Certificates & secrets) and put it in {secret_place}.")
+    if aadsts in (700016, 700038) or error == "unauthorized_client" and "not found" in description.lower():
+        return err(f"The app {profile.client_id} is unknown in tenant {profile.tenant_id} ({first_line}).",
+                   "Check client_id (Application (client) ID) and tenant_id in the profile, and that the app "
+                   "registration exists in that tenant and cloud.")
+    if aadsts == 7000218:
+        return err("This app is not set up for device-code sign-in: Entra expects a client secret from it.",
+                   "In Entra admin center → App registrations → your app → Authentication, turn on "
+                   "\"Allow public client flows\", or use auth client_credentials.")
+    if aadsts == 700025:
+        return err("This app is a public client, so it cannot sign in with a client secret.",
+                   "Use auth device_code for this app, or use a confidential app registration for "
+                   "client_credentials.")
+    if aadsts in (90002, 900023) or "tenant" in description.lower() and "not found" in description.lower():
+        return err(f"The tenant {profile.tenant_id} was not found in the {profile.cloud} cloud ({first_line}).",
+                   "Check tenant_id and cloud in the profile.")
+    if error in ("expired_token", "authorization_pending") or aadsts in (70019, 70016):
+        return err("The sign-in code expired before anyone entered it.",
+                   "Start the sign-in again and enter the code within the time shown.")
+    if error in ("authorization_declined", "access_denied") or aadsts == 70000 and "declin" in description.lower():
+        return err("The sign-in was declined.",
+                   "Start again and approve the request, signing in with the account that should own the meetings.")
+    if aadsts == 65001 or error == "consent_required":
+        return err("Nobody has consented to the app's permissions yet.",
+                   "An administrator must grant admin consent in Entra admin center → App registrations → your "
+                   "app → API permissions.")
+    if aadsts == 500011 or error == "invalid_resource":
+        return err(f"Entra does not know Microsoft Graph of this cloud in this tenant ({first_line}).",
+                   "Check that the profile's cloud matches the tenant: tokens do not cross clouds.")
+    if error == "invalid_scope" or aadsts in (70011, 1002012):
+        return err(f"The requested permissions were refused ({first_line}).",
+                   "Check the app's API permissions for Microsoft Graph and the profile's cloud.")
+    if error == "invalid_grant":
+        return err(f"The sign-in was refused ({first_line}).", "Sign in again.")
+    return err(f"Sign-in failed: {error}" + (f" ({first_line})" if first_line != error else "") + ".",
+               "Check the profile (cloud, tenant_id, client_id, auth) and try again.")
+
+
+def _unreachable(exc: Exception, profile: Profile) -> AuthError:
+    text = _clean(str(exc), profile)
+    if isinstance(exc, requests.exceptions.SSLError) or "certificate" in text.lower():
+        return AuthError(f"The secure connection to {profile.authority} failed: the certificate is not trusted.",
+                         "For the sandbox, set ca_bundle to its ca.pem; behind a TLS-inspecting proxy, set "
+                         "ca_bundle to the proxy's certificate authority.", code="tls")
+    if profile.is_sandbox:
+        fix = "Is the sandbox running? Start it with: python -m lib sandbox, and check graph_base_url."
+    else:
+        fix = "Check the network connection and proxy settings (HTTPS_PROXY, NO_PROXY), then try again."
+    return AuthError(f"The sign-in service at {profile.authority} could not be reached.", fix, code="unreachable")
+
+
+def _aadsts_in(text: str) -> int | None:
+    import re
+
+    match = re.search(r"AADSTS(\d+)", text)
+    return int(match.group(1)) if match else None
+
+
+def _clean(text: str, profile: Profile) -> str:
+    """Remove the secret from any text that might carry it."""
+    from lib.graph.redaction import redact
+
+    try:
+        secret = profile.secret() if profile.auth == "client_credentials" else ""
+    except ProfileError:
+        secret = ""
+    return redact(text, secrets=(secret,) if secret else ())

@@ -1,0 +1,108 @@
+"""Code snippets a developer can copy: the same requests the app sends, as cURL, Python, PowerShell, .http."""
+
+from __future__ import annotations
+
+import json
+import pprint
+
+from lib.model.flows import MEETING_ID, RequestSpec
+
+LANGUAGES = {"cURL": "bash", "Python": "python", "PowerShell": "powershell", ".http": "http"}
+
+_RESULT_KEYS = {  # where each step's interesting value is in its response
+    "virtualAppointment": "appointmentClientJoinWebUrl",
+    "joinLink": "value",
+}
+
+
+def snippet(language: str, steps: list[RequestSpec], graph_base_url: str, ca_bundle: str = "") -> str:
+    """The flow ``steps`` as a runnable snippet in ``language`` (a key of LANGUAGES)."""
+    makers = {"cURL": _curl, "Python": _python, "PowerShell": _powershell, ".http": _http}
+    if language not in makers:
+        raise ValueError(f"no snippet for {language!r}")
+    return makers[language](steps, graph_base_url.rstrip("/"), ca_bundle)
+
+
+def _body(spec: RequestSpec) -> str:
+    return json.dumps(spec.body, indent=2, ensure_ascii=False)
+
+
+def _curl(steps, base, ca):
+    tls = f" --cacert '{ca}'" if ca else ""
+    lines = ["# Needs curl and jq. Put an access token in GRAPH_TOKEN first.", f"GRAPH='{base}'"]
+    for spec in steps:
+        url = "$GRAPH/" + spec.version + spec.path.replace(MEETING_ID, "$MEETING_ID")
+        lines.append(f"\n# {spec.title or spec.step}")
+        cmd = (f'curl -sS{tls} -X {spec.method} "{url}" \\\n  -H "Authorization: Bearer $GRAPH_TOKEN"'
+               f' \\\n  -H "client-request-id: $(uuidgen)"')
+        if spec.body is not None:
+            body = _body(spec).replace("'", "'\\''")
+            cmd += f" \\\n  -H 'Content-Type: application/json' \\\n  --data-binary '{body}'"
+        if spec.step == "meeting":
+            lines.append(f"{cmd} > meeting.json")
+            lines.append("MEETING_ID=$(jq -r '.id | @uri' meeting.json)")
+        else:
+            lines.append(cmd)
+    return "\n".join(lines) + "\n"
+
+
+def _python(steps, base, ca):
+    verify = f", verify={ca!r}" if ca else ""
+    lines = ["import os", "import uuid", "from urllib.parse import quote", "", "import requests", "",
+             f"GRAPH = {base!r}", "session = requests.Session()",
+             'session.headers["Authorization"] = "Bearer " + os.environ["GRAPH_TOKEN"]', ""]
+    for spec in steps:
+        path = spec.path.replace(MEETING_ID, "{meeting_id}")
+        url = f'f"{{GRAPH}}/{spec.version}{path}"' if MEETING_ID in spec.path else f'GRAPH + "/{spec.version}{path}"'
+        lines.append(f"# {spec.title or spec.step}")
+        args = f'{url}, headers={{"client-request-id": str(uuid.uuid4())}}'
+        if spec.body is not None:
+            args += f", json={_python_literal(spec.body)}"
+        lines.append(f"response = session.request({spec.method!r}, {args}{verify}, timeout=60)")
+        lines.append("response.raise_for_status()")
+        if spec.step == "meeting":
+            lines.append('meeting_id = quote(response.json()["id"], safe="")')
+        elif spec.step in _RESULT_KEYS:
+            lines.append(f'print(response.json()["{_RESULT_KEYS[spec.step]}"])')
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _python_literal(value) -> str:
+    return pprint.pformat(value, indent=1, width=100, sort_dicts=False)
+
+
+def _powershell(steps, base, ca):
+    lines = ["# Put an access token in $env:GRAPH_TOKEN first.", f"$graph = '{base}'",
+             '$headers = @{ Authorization = "Bearer $env:GRAPH_TOKEN" }']
+    if ca:
+        lines.append(f"# The sandbox's certificate authority must be trusted: {ca}")
+    for spec in steps:
+        url = "$graph/" + spec.version + spec.path.replace(MEETING_ID, "$meetingId")
+        lines.append(f"\n# {spec.title or spec.step}")
+        cmd = f'Invoke-RestMethod -Method {spec.method.title()} -Uri "{url}" -Headers $headers'
+        if spec.body is not None:
+            cmd = f"$body = @'\n{_body(spec)}\n'@\n" + cmd + " -ContentType 'application/json' -Body $body"
+        if spec.step == "meeting":
+            lines.append(f"$meeting = {cmd}" if spec.body is None else cmd.replace("Invoke-RestMethod", "$meeting = Invoke-RestMethod", 1))
+            lines.append("$meetingId = [uri]::EscapeDataString($meeting.id)")
+        else:
+            lines.append(cmd)
+    return "\n".join(lines) + "\n"
+
+
+def _http(steps, base, ca):
+    lines = [f"@graph = {base}", "@token = {{$dotenv GRAPH_TOKEN}}"]
+    for spec in steps:
+        path = spec.path.replace(MEETING_ID, "{{meeting.response.body.id}}")
+        lines.append("\n###")
+        lines.append(f"# {spec.title or spec.step}")
+        if spec.step == "meeting":
+            lines.append("# @name meeting")
+        lines.append(f"{spec.method} {{{{graph}}}}/{spec.version}{path}")
+        lines.append("Authorization: Bearer {{token}}")
+        if spec.body is not None:
+            lines.append("Content-Type: application/json")
+            lines.append("")
+            lines.append(_body(spec))
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,1 @@
+"""The logic behind the app's pages, without Streamlit (unit-tested directly)."""

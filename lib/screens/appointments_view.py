@@ -1,0 +1,77 @@
+"""The Appointments page's table: journal entries as rows a person reads, and labels for runs."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from lib.bulk.journal import Entry
+
+COLUMNS = ["key", "start", "status", "clients", "subject", "clientJoinWebUrl", "joinWebUrl", "organizer", "run",
+           "timeZone", "externalAppointmentId", "onlineMeetingId", "error"]
+
+
+def local_start(entry: Entry) -> str:
+    """The start in the appointment's own time zone, as ``2026-12-01 09:00``."""
+    try:
+        moment = datetime.fromisoformat(entry.start_utc.replace("Z", "+00:00")).astimezone(ZoneInfo(entry.time_zone))
+    except (ValueError, KeyError):
+        return entry.start_utc
+    return moment.strftime("%Y-%m-%d %H:%M")
+
+
+def clients_text(entry: Entry) -> str:
+    names = [c.get("displayName") or c.get("emailAddress") or c.get("smsCapablePhoneNumber") or "" for c in entry.clients]
+    return ", ".join(n for n in names if n) or "(no client)"
+
+
+def entry_rows(entries: list[Entry]) -> list[dict]:
+    """One row per appointment, in COLUMNS order."""
+    return [{
+        "key": e.key,
+        "start": local_start(e),
+        "status": e.status,
+        "clients": clients_text(e),
+        "subject": e.subject,
+        "clientJoinWebUrl": e.client_join_web_url or "",
+        "joinWebUrl": e.join_web_url or "",
+        "organizer": "signed-in user" if e.organizer == "me" else e.organizer,
+        "run": e.run_id or "",
+        "timeZone": e.time_zone,
+        "externalAppointmentId": e.external_appointment_id,
+        "onlineMeetingId": e.meeting_id or "",
+        "error": e.error or "",
+    } for e in entries]
+
+
+def entry_label(entry: Entry) -> str:
+    """A heading for one appointment: when, who, what."""
+    return f"{local_start(entry)} ({entry.time_zone}) · {clients_text(entry)} · {entry.subject}"
+
+
+def run_label(run: dict) -> str:
+    """``2026-11-24 05:10 · clients.csv · 48 created, 2 failed`` for a run from ``Journal.runs()``."""
+    started = (run.get("started_at") or "").replace("T", " ").replace("Z", "")[:16]
+    source = (run.get("source") or "").replace("\\", "/").rsplit("/", 1)[-1] or "designer"
+    summary = run.get("summary") or {}
+    parts = [f"{summary[k]:,} {k}" for k in ("created", "existing", "failed") if summary.get(k)]
+    state = run.get("state")
+    if state and state != "finished":
+        parts.append(state)
+    return " · ".join([started + " UTC", source] + ([", ".join(parts)] if parts else []))
+
+
+def with_when(rows: list[dict]) -> list[dict]:
+    """Results rows (lib.bulk.results) with a ``when`` a person reads: ``Mon 01 Mar 2027 09:00–09:30``."""
+    shown = []
+    for row in rows:
+        when = ""
+        if row.get("start"):
+            try:
+                start = datetime.fromisoformat(row["start"])
+                end = datetime.fromisoformat(row["end"]) if row.get("end") else None
+                when = f"{start:%a %d %b %Y %H:%M}" + (f"–{end:%H:%M}" if end else "")
+            except ValueError:
+                when = row["start"]
+        shown.append({**row, "when": when})
+    return shown

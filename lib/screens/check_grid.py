@@ -1,0 +1,215 @@
+"""The bulk page's Check step: spreadsheet edits, the one-row-per-line check grid, the schedule timeline.
+
+Edits are kept by spreadsheet row number and column header, so they survive paging, filtering and a
+changed mapping; applying them gives a new ``Sheet`` that is validated like a freshly read file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from zoneinfo import ZoneInfo
+
+import pandas as pd
+
+from lib.spreadsheet.read import Sheet
+
+# Symbols every system font has (emoji are missing on many Linux desktops), with a word for clarity.
+OK, WARN, ERROR = "✓ Ready", "⚠ Ready", "✗ Fix"
+# Internal names of the grid's own columns; spreadsheet columns are "c<index>" so no header can clash.
+STATUS, ROW, CLIENT, TIME, PROBLEM = "_status", "_row", "_client", "_time", "_problem"
+
+Edits = dict[int, dict[str, str]]  # spreadsheet row number -> {header: new text}
+
+
+def column_id(index: int) -> str:
+    return f"c{index}"
+
+
+def apply_edits(sheet: Sheet, edits: Edits) -> Sheet:
+    """A copy of ``sheet`` with the user's cell edits; unknown rows or headers are ignored."""
+    if not edits:
+        return sheet
+    position = {number: i for i, number in enumerate(sheet.row_numbers)}
+    columns = {header: j for j, header in enumerate(sheet.headers)}
+    rows = list(sheet.rows)
+    for number, changes in edits.items():
+        i = position.get(int(number))
+        if i is None:
+            continue
+        row = list(rows[i]) + [""] * max(0, len(sheet.headers) - len(rows[i]))
+        for header, value in changes.items():
+            j = columns.get(header)
+            if j is not None:
+                row[j] = "" if value is None else str(value)
+        rows[i] = row
+    return replace(sheet, rows=rows)
+
+
+def merge_grid_edits(edits: Edits, grid_edits: dict, shown_rows: list[int], shown_columns: dict[str, str]) -> bool:
+    """Fold a data_editor's ``edited_rows`` (positions in the shown page) into ``edits``; True if any changed.
+
+    ``shown_rows`` are the spreadsheet row numbers of the shown page, in order; ``shown_columns`` maps
+    grid column ids to spreadsheet headers.
+    """
+    changed = False
+    for position, cells in (grid_edits or {}).items():
+        position = int(position)
+        if not 0 <= position < len(shown_rows):
+            continue
+        number = shown_rows[position]
+        for column, value in cells.items():
+            header = shown_columns.get(column)
+            if header is None:
+                continue
+            text = "" if value is None else str(value)
+            if edits.get(number, {}).get(header) != text:
+                edits.setdefault(number, {})[header] = text
+                changed = True
+    return changed
+
+
+def edits_key(edits: Edits) -> tuple:
+    """A hashable, order-free form of ``edits`` for caches."""
+    return tuple(sorted((n, tuple(sorted(c.items()))) for n, c in edits.items()))
+
+
+def status_icon(row) -> str:
+    if row.status != "ok":
+        return ERROR
+    return WARN if row.warnings else OK
+
+
+def problem_text(row) -> str:
+    return "; ".join([*row.errors, *row.warnings])
+
+
+def when_text(appointment, zone: str | None = None) -> str:
+    """``Mon 01 Mar 2027 09:00–09:30`` in ``zone`` (the user's), else the appointment's own zone."""
+    if appointment is None:
+        return ""
+    tz = ZoneInfo(zone or appointment.time_zone)
+    start, end = appointment.start.astimezone(tz), appointment.end.astimezone(tz)
+    return f"{start:%a %d %b %Y %H:%M}–{end:%H:%M}"
+
+
+def client_text(row) -> str:
+    if row.appointment is not None:
+        for client in row.appointment.clients:
+            return client.label
+    values = getattr(row, "values", None) or {}
+    for key in ("name", "email", "phone", "first_name", "last_name"):
+        if values.get(key):
+            return str(values[key])
+    return ""
+
+
+def grid_columns(sheet: Sheet, mapping: dict) -> dict[str, str]:
+    """Grid column id -> header for the spreadsheet columns the mapping uses, in the file's order."""
+    used = {h for h in mapping.values() if h}
+    return {column_id(j): header for j, header in enumerate(sheet.headers) if header in used}
+
+
+def check_frame(report, sheet: Sheet, mapping: dict, *, zone: str | None = None) -> pd.DataFrame:
+    """One line per spreadsheet row: status icon, row number, client, time, problem, then the editable cells."""
+    columns = grid_columns(sheet, mapping)
+    index = {header: j for j, header in enumerate(sheet.headers)}
+    by_number = dict(zip(sheet.row_numbers, sheet.rows))
+    data: dict[str, list] = {STATUS: [], ROW: [], CLIENT: [], TIME: [], PROBLEM: []}
+    for column in columns:
+        data[column] = []
+    for row in report.rows:
+        data[STATUS].append(status_icon(row))
+        data[ROW].append(int(row.row))
+        data[CLIENT].append(client_text(row))
+        data[TIME].append(when_text(row.appointment, zone))
+        data[PROBLEM].append(problem_text(row))
+        cells = by_number.get(row.row, [])
+        for column, header in columns.items():
+            j = index[header]
+            data[column].append(cells[j] if j < len(cells) else "")
+    return pd.DataFrame(data)
+
+
+def timeline_frame(report, *, zone: str | None = None, max_days: int = 21) -> pd.DataFrame:
+    """Scheduled appointments as bars on the first ``max_days`` days: day, start and end hour, who, row."""
+    records = []
+    seen = set()
+    days: set[str] = set()
+    for row in report.rows:
+        appt = row.appointment
+        if appt is None or id(appt) in seen:
+            continue
+        seen.add(id(appt))
+        tz = ZoneInfo(zone or appt.time_zone)
+        start, end = appt.start.astimezone(tz), appt.end.astimezone(tz)
+        day = start.date().isoformat()
+        if day not in days:
+            if len(days) >= max_days:
+                continue
+            days.add(day)
+        end_hour = end.hour + end.minute / 60 if end.date() == start.date() else 24.0
+        records.append({"day": start.strftime("%a %d %b %Y"), "date": day,
+                        "start": start.hour + start.minute / 60, "end": end_hour,
+                        "from": start.strftime("%H:%M"), "to": end.strftime("%H:%M"),
+                        "client": appt.clients_label, "row": int(row.row), "subject": appt.subject})
+    return pd.DataFrame(records, columns=["day", "date", "start", "end", "from", "to", "client", "row", "subject"])
+
+
+def timeline_chart(frame: pd.DataFrame):
+    """An Altair chart: one lane per day, one bar per appointment, hours across."""
+    import altair as alt
+
+    days = frame.drop_duplicates("date").sort_values("date")["day"].tolist()
+    low = max(0, int(frame["start"].min()) - 1) if len(frame) else 8
+    high = min(24, int(frame["end"].max()) + 1) if len(frame) else 18
+    return (
+        alt.Chart(frame)
+        .mark_bar(cornerRadius=3, height={"band": 0.7})
+        .encode(
+            x=alt.X("start:Q", title="Time of day", scale=alt.Scale(domain=[low, high], nice=False),
+                    axis=alt.Axis(tickMinStep=1, labelExpr="format(floor(datum.value), '02') + ':00'")),
+            x2="end:Q",
+            y=alt.Y("day:N", title=None, sort=days),
+            color=alt.value("#5b5fc7"),
+            tooltip=[alt.Tooltip("row:Q", title="Row"), alt.Tooltip("client:N", title="Client"),
+                     alt.Tooltip("day:N", title="Day"), alt.Tooltip("from:N", title="From"),
+                     alt.Tooltip("to:N", title="To"), alt.Tooltip("subject:N", title="Subject")],
+        )
+        .properties(height=max(120, 28 * len(days)))
+    )
+
+
+def sample_values(sheet: Sheet, header: str | None, limit: int = 2) -> str:
+    """The first non-empty values of a column, for the Match columns step."""
+    if not header or header not in sheet.headers:
+        return ""
+    j = sheet.headers.index(header)
+    found = []
+    for row in sheet.rows:
+        if j < len(row) and str(row[j]).strip():
+            found.append(str(row[j]).strip())
+            if len(found) >= limit:
+                break
+    return ", ".join(found)
+
+
+def first_rows(sheet: Sheet, n: int = 5) -> pd.DataFrame:
+    """The file's first rows exactly as read, with the row numbers Excel shows."""
+    rows = [list(r) + [""] * (len(sheet.headers) - len(r)) for r in sheet.rows[:n]]
+    frame = pd.DataFrame([r[:len(sheet.headers)] for r in rows], columns=_unique(sheet.headers))
+    frame.insert(0, "Row", sheet.row_numbers[:n])
+    return frame
+
+
+def _unique(headers: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    out = []
+    for h in headers:
+        name = str(h) if str(h).strip() else "(blank)"
+        if name in seen or name == "Row":
+            seen[name] = seen.get(name, 1) + 1
+            name = f"{name} ({seen[name]})"
+        else:
+            seen[name] = 1
+        out.append(name)
+    return out

@@ -1,0 +1,227 @@
+"""The payload designer's logic: its form as an appointment and back, the request preview, templates.
+
+The page holds widgets only; everything here is plain Python with unit tests. The preview is made
+from the very ``RequestSpec`` objects the runner sends, so what the designer shows is what goes out.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from lib.model.appointment import DEFAULT_SUBJECT, Appointment, Client, ModelError, check_time_zone
+from lib.spreadsheet.cells import check_email, check_phone
+from lib.model.flows import RequestSpec
+
+HIDDEN_TOKEN = "Bearer <hidden>"
+DEFAULT_CLIENTS = (
+    {"name": "Avery Lopez", "email": "avery.lopez@example.com", "phone": "+1 212 555 0142"},
+)
+
+
+@dataclass
+class DesignerForm:
+    """Everything the designer's widgets hold, in the user's words."""
+
+    subject: str = DEFAULT_SUBJECT
+    day: date = field(default_factory=lambda: date.today() + timedelta(days=1))
+    start: time = time(10, 0)
+    duration: int = 30  # minutes; ``end`` wins when set
+    end: time | None = None
+    time_zone: str = "UTC"
+    organizer: str = ""
+    clients: list[dict] = field(default_factory=lambda: [dict(c) for c in DEFAULT_CLIENTS])
+    allow_browser_join: bool = True
+    external_appointment_id: str = ""
+    external_appointment_url: str = ""
+
+    def appointment(self) -> Appointment:
+        """The appointment these values describe; a ModelError names the field to fix."""
+        zone = check_time_zone((self.time_zone or "").strip() or "UTC", "Time zone")
+        start = datetime.combine(self.day, self.start, tzinfo=zone)
+        if self.end is not None:
+            end = datetime.combine(self.day, self.end, tzinfo=zone)
+            if end <= start:
+                raise ModelError("End", f"must be after the start ({self.start:%H:%M}); "
+                                        "pick a later end or set a duration instead")
+        else:
+            if not self.duration or self.duration < 1:
+                raise ModelError("Duration", "must be at least 1 minute")
+            end = start + timedelta(minutes=int(self.duration))
+        clients = tuple(_client(row, i) for i, row in enumerate(self.clients) if _has_any(row))
+        if not clients:
+            raise ModelError("Clients", "add at least one client with a name, an email or a phone number")
+        url = (self.external_appointment_url or "").strip()
+        if url and not re.match(r"^https?://\S+$", url):
+            raise ModelError("External URL", f"'{url}' is not a web address; write it like https://booking.example.com/a/123")
+        return Appointment(
+            subject=(self.subject or "").strip() or DEFAULT_SUBJECT,
+            start=start, end=end, time_zone=zone.key, organizer=(self.organizer or "").strip(),
+            clients=clients, allow_browser_join=bool(self.allow_browser_join),
+            external_appointment_id=(self.external_appointment_id or "").strip(),
+            external_appointment_url=url,
+        )
+
+    @classmethod
+    def from_appointment(cls, appt: Appointment) -> "DesignerForm":
+        """The form that shows ``appt`` (after loading JSON or a template)."""
+        zone = ZoneInfo(appt.time_zone)
+        start = appt.start.astimezone(zone)
+        return cls(
+            subject=appt.subject, day=start.date(), start=start.time().replace(second=0, microsecond=0),
+            duration=max(1, appt.duration_minutes), end=None,
+            time_zone=appt.time_zone, organizer=appt.organizer,
+            clients=[{"name": c.display_name, "email": c.email, "phone": c.phone} for c in appt.clients],
+            allow_browser_join=appt.allow_browser_join is not False,
+            external_appointment_id=appt.external_appointment_id,
+            external_appointment_url=appt.external_appointment_url,
+        )
+
+
+def _has_any(row: dict) -> bool:
+    return any(str(row.get(k) or "").strip() for k in ("name", "email", "phone"))
+
+
+def _client(row: dict, index: int) -> Client:
+    name = str(row.get("name") or "").strip()
+    email = str(row.get("email") or "").strip()
+    phone = str(row.get("phone") or "").strip()
+    where = f"Client {index + 1}"
+    if email:
+        email, problem = check_email(email)
+        if problem:
+            raise ModelError(f"{where} email", f"'{row.get('email')}' {problem}")
+    if phone:
+        phone = normalise_phone(phone, where)
+    return Client(display_name=name, email=email, phone=phone)
+
+
+def normalise_phone(text: str, where: str = "Phone") -> str:
+    """E.164 (``+12125550142``) from what people type; US numbers may leave out the +1."""
+    number, problem = check_phone(text, "US")
+    if problem:
+        raise ModelError(f"{where} phone", f"'{text}' {problem}")
+    return number
+
+
+# -- the request preview --------------------------------------------------------------------------
+@dataclass(frozen=True)
+class PreviewRequest:
+    """One request as the preview shows it: the token is never shown."""
+
+    title: str
+    method: str
+    url: str
+    headers: dict
+    body: dict | None
+
+    def as_text(self) -> str:
+        """The request as raw HTTP, for a code block."""
+        lines = [f"{self.method} {self.url}"] + [f"{k}: {v}" for k, v in self.headers.items()]
+        if self.body is not None:
+            lines += ["", json.dumps(self.body, indent=2, ensure_ascii=False)]
+        return "\n".join(lines)
+
+
+def preview(steps: list[RequestSpec], graph_base_url: str) -> list[PreviewRequest]:
+    """The requests ``steps`` will send, with full URLs and headers (Authorization hidden)."""
+    shown = []
+    for spec in steps:
+        headers = {"Authorization": HIDDEN_TOKEN, "client-request-id": "<a new id per request>", **spec.headers()}
+        shown.append(PreviewRequest(spec.title or spec.step, spec.method, spec.url(graph_base_url), headers, spec.body))
+    return shown
+
+
+# -- templates ------------------------------------------------------------------------------------
+class Templates:
+    """Saved designer payloads: one JSON document per file in a folder (``studio_home()/templates``)."""
+
+    def __init__(self, folder: str | Path):
+        self.folder = Path(folder)
+
+    def names(self) -> list[str]:
+        if not self.folder.is_dir():
+            return []
+        return sorted(p.stem for p in self.folder.glob("*.json"))
+
+    def path_for(self, name: str) -> Path:
+        clean = template_file_name(name)
+        return self.folder / f"{clean}.json"
+
+    def save(self, name: str, appointment: Appointment) -> Path:
+        """Write the appointment as a template; the same name overwrites."""
+        path = self.path_for(name)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(appointment.to_document(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        return path
+
+    def load(self, name: str) -> Appointment:
+        path = self.path_for(name)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError:
+            raise ModelError("Template", f"'{name}' is not saved (any more); pick another one") from None
+        return Appointment.from_document(text)
+
+    def delete(self, name: str) -> None:
+        self.path_for(name).unlink(missing_ok=True)
+
+
+def template_file_name(name: str) -> str:
+    """A safe file name for a template: letters, digits, spaces, dots, dashes and underscores."""
+    clean = re.sub(r"[^\w .-]+", "", (name or "").strip()).strip(" .")
+    if not clean:
+        raise ModelError("Template name", "type a name with at least one letter or digit")
+    return clean[:80]
+
+
+def fresh_copy(appt: Appointment) -> Appointment:
+    """The same appointment under a new external id, for sending a design again as a new meeting."""
+    return replace(appt, external_appointment_id="DSN-" + uuid.uuid4().hex[:10].upper(), external_id="")
+
+
+# -- sending, with every exchange kept ---------------------------------------------------------------
+@dataclass
+class Exchange:
+    """One request the designer sent and what came back (a response or an error)."""
+
+    spec: RequestSpec
+    response: object | None = None
+    error: BaseException | None = None
+
+    @property
+    def status(self) -> int | None:
+        source = self.response if self.response is not None else self.error
+        return getattr(source, "status", None)
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and self.status is not None and self.status < 400
+
+
+class RecordingClient:
+    """A Graph client that keeps each request it sends and the answer, for the designer's response panel.
+
+    Everything else (profile, throttle, batch, ...) is the wrapped client's, so the runner can use it.
+    """
+
+    def __init__(self, client):
+        self._client = client
+        self.exchanges: list[Exchange] = []
+
+    def __getattr__(self, name):
+        return getattr(self._client, name)
+
+    def send(self, spec: RequestSpec):
+        try:
+            response = self._client.send(spec)
+        except Exception as exc:
+            self.exchanges.append(Exchange(spec, error=exc))
+            raise
+        self.exchanges.append(Exchange(spec, response=response))
+        return response

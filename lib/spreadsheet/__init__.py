@@ -1,0 +1,1 @@
+"""The spreadsheet pipeline: read -> match columns -> read cells -> schedule -> check."""

@@ -1,0 +1,157 @@
+"""Bulk sending: throttling, lost replies, cancel and quota, against a real sandbox."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import replace
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from lib.model.appointment import Appointment, Client
+from lib.graph.signin import token_provider_for
+from lib.graph.client import GraphClient
+from lib.graph.pacing import Throttle
+from lib.bulk.journal import Journal
+from lib.graph.profile import Profile
+from lib.bulk.runner import MONTHLY_MEETING_QUOTA, Runner, quota_warnings
+from tests.helpers import appointments, meetings_with_prefix, unique_tag
+
+
+def make_runner(sandbox, tmp_path, *, flow="virtual-appointment", app_only=False, **options):
+    profile = Profile.load(sandbox.app_profile_path if app_only else sandbox.profile_path)
+    client = GraphClient(profile, token_provider_for(profile), throttle=Throttle(), max_attempts=8)
+    journal = Journal(tmp_path / "journal.sqlite3")
+    return Runner(client, journal, flow=flow, **options), journal
+
+
+@pytest.mark.parametrize("flow", ["virtual-appointment", "join-link"])
+def test_every_appointment_is_created_with_its_links(sandbox, tmp_path, flow):
+    tag = unique_tag("RUN")
+    runner, journal = make_runner(sandbox, tmp_path, flow=flow, concurrency=4)
+    result = runner.run(appointments(45, tag))
+    assert result.all_done and not result.cancelled
+    assert all(o.client_join_web_url.startswith("https://visit.teams.microsoft.com/") for o in result.outcomes)
+    assert len(meetings_with_prefix(sandbox, tag)) == 45
+    assert len(journal.entries(run_id=result.run_id, status="created")) == 45
+
+
+def test_a_second_run_reads_the_journal_and_sends_nothing(sandbox, tmp_path):
+    tag = unique_tag("JRN")
+    runner, _ = make_runner(sandbox, tmp_path)
+    runner.run(appointments(5, tag))
+    before = sandbox.stats()["requests"]
+    again = runner.run(appointments(5, tag))
+    assert {o.status for o in again.outcomes} == {"existing"}
+    assert all(o.from_journal for o in again.outcomes)
+    assert sandbox.stats()["requests"] == before
+
+
+def test_throttling_pauses_all_workers_and_every_row_still_ends_created(fresh_sandbox, tmp_path):
+    tag = unique_tag("THR")
+    fresh_sandbox.configure(faults="429=0.2", seed=3)
+    runner, _ = make_runner(fresh_sandbox, tmp_path, concurrency=4)
+    result = runner.run(appointments(60, tag))
+    assert result.all_done
+    assert runner.client.throttle.throttled > 0
+    assert fresh_sandbox.stats()["faultsInjected"] > 0
+    assert len(meetings_with_prefix(fresh_sandbox, tag)) == 60
+
+
+def test_lost_replies_and_dropped_connections_never_make_a_duplicate(fresh_sandbox, tmp_path):
+    tag = unique_tag("LST")
+    fresh_sandbox.configure(faults="lost=0.15,reset=0.1,503=0.1,504=0.05", seed=11)
+    runner, _ = make_runner(fresh_sandbox, tmp_path, concurrency=4)
+    result = runner.run(appointments(60, tag))
+    fresh_sandbox.configure(faults="")
+    counts = meetings_with_prefix(fresh_sandbox, tag)
+    assert max(counts.values()) == 1
+    failed = [o for o in result.outcomes if o.status == "failed"]
+    # Whatever the faults did, re-running completes the rest and still makes no duplicate.
+    if failed:
+        runner.run(appointments(60, tag))
+    assert meetings_with_prefix(fresh_sandbox, tag) == {f"{tag}-{i:04d}": 1 for i in range(60)}
+
+
+def test_permanent_errors_fail_the_row_at_once_with_an_explanation(sandbox, tmp_path):
+    tag = unique_tag("ERR")
+    good, = appointments(1, tag)
+    bad = Appointment("Bad", good.start, good.end, clients=(Client("X", "not-an-email"),),
+                      external_appointment_id=f"{tag}-bad", source_rows=(9,))
+    runner, _ = make_runner(sandbox, tmp_path)
+    result = runner.run([good, bad])
+    by_id = {o.appointment.external_appointment_id: o for o in result.outcomes}
+    assert by_id[f"{tag}-0000"].status == "created"
+    assert by_id[f"{tag}-bad"].status == "failed" and by_id[f"{tag}-bad"].error
+
+
+def test_cancel_stops_cleanly_and_a_rerun_finishes_the_rest(fresh_sandbox, tmp_path):
+    tag = unique_tag("CNL")
+    fresh_sandbox.configure(latency=100)
+    cancel = threading.Event()
+    seen = []
+
+    def on_progress(progress):
+        seen.append(progress.done)
+        if progress.done >= 3:
+            cancel.set()
+
+    runner, journal = make_runner(fresh_sandbox, tmp_path, concurrency=1, use_batch=False, cancel=cancel,
+                                  on_progress=on_progress)
+    result = runner.run(appointments(30, tag))
+    assert result.cancelled
+    unsent = [o for o in result.outcomes if o.status == "failed"]
+    assert unsent and all("cancelled" in o.error for o in unsent)
+    assert journal.runs()[0]["state"] == "cancelled"
+
+    fresh_sandbox.configure(latency=0)
+    rerun, _ = make_runner(fresh_sandbox, tmp_path)
+    assert rerun.run(appointments(30, tag)).all_done
+    assert meetings_with_prefix(fresh_sandbox, tag) == {f"{tag}-{i:04d}": 1 for i in range(30)}
+
+
+def test_quota_warning_names_the_month_and_the_limit(tmp_path):
+    journal = Journal(tmp_path / "j.sqlite3")
+    start = datetime(2027, 5, 3, 8, tzinfo=timezone.utc)
+    planned = [("me", Appointment("x", start + timedelta(minutes=i), start + timedelta(minutes=i + 30),
+                                  clients=(Client(email=f"c{i}@example.com"),)))
+               for i in range(MONTHLY_MEETING_QUOTA + 1)]
+    warnings = quota_warnings(journal, "profile", planned)
+    assert len(warnings) == 1 and "2027-05" in warnings[0] and "2,000" in warnings[0]
+    assert quota_warnings(journal, "profile", planned[:10]) == []
+
+
+def test_runner_warns_before_sending_when_the_journal_is_near_the_quota(sandbox, tmp_path):
+    runner, journal = make_runner(sandbox, tmp_path)
+    appts = appointments(3, unique_tag("QTA"))
+    month = appts[0].start.strftime("%Y-%m")
+    fake = [(f"k{i}", "me", Appointment("old", appts[0].start, appts[0].end, clients=(Client(email=f"o{i}@x.com"),),
+                                         external_appointment_id=f"old{i}"))
+            for i in range(MONTHLY_MEETING_QUOTA - 1)]
+    journal.upsert_pending("r0", runner.client.profile.key, "virtual-appointment", fake)
+    for key, _, _ in fake:
+        journal.update(key, status="created", meeting_id="M")
+    warnings = runner.quota_warnings(appts)
+    assert warnings and month in warnings[0]
+
+
+@pytest.mark.parametrize("flow", ["virtual-appointment", "join-link"])
+def test_an_edited_subject_or_time_updates_the_existing_meeting_instead_of_making_another(sandbox, tmp_path, flow):
+    tag = unique_tag("EDT")
+    runner, _ = make_runner(sandbox, tmp_path, flow=flow)
+    original = appointments(2, tag)
+    runner.run(original)
+    moved = [replace(original[0], subject="Moved visit", start=original[0].start + timedelta(hours=2),
+                     end=original[0].end + timedelta(hours=2)), original[1]]
+    result = runner.run(moved)
+    assert result.all_done
+    stored = {m["externalId"]: m for m in _meetings(sandbox) if (m.get("externalId") or "").startswith(tag)}
+    assert len(stored) == 2
+    first = stored[f"{tag}-0000"]
+    assert first["subject"] == "Moved visit"
+    assert first["startDateTime"].startswith((original[0].start + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M"))
+
+
+def _meetings(sandbox):
+    meetings = sandbox.meetings()
+    return meetings["value"] if isinstance(meetings, dict) else meetings

@@ -1,0 +1,139 @@
+"""Sign-in through MSAL against the sandbox's identity platform, and the persisted token cache."""
+
+from __future__ import annotations
+
+import json
+import socket
+import stat
+import threading
+import time
+
+import pytest
+
+from lib.graph.signin import AuthError, StaticTokenProvider, _auth_error, token_cache_path, token_provider_for
+from lib.graph.profile import Profile
+
+
+@pytest.fixture
+def own_home(tmp_path, monkeypatch):
+    """A token cache folder of the test's own, so 'first sign-in' really is the first."""
+    monkeypatch.setenv("APPOINTMENT_STUDIO_HOME", str(tmp_path / "home"))
+    return tmp_path / "home"
+
+
+def profile_from(path, **changes) -> Profile:
+    doc = json.loads(path.read_text())
+    doc.update(changes)
+    return Profile.from_dict(doc)
+
+
+def test_client_credentials_get_an_app_token_through_msal(sandbox, own_home):
+    tokens = token_provider_for(Profile.load(sandbox.app_profile_path))
+    token = tokens.get_token()
+    assert tokens.kind == "app" and token.count(".") == 2
+    assert tokens.get_token() == token  # served from memory, no new request
+    assert tokens.account_name.startswith("app ")
+
+
+def test_device_code_hands_the_code_to_the_caller_and_signs_in(sandbox, own_home):
+    shown = []
+    tokens = token_provider_for(Profile.load(sandbox.profile_path), on_device_code=shown.append)
+    assert tokens.get_token()
+    assert tokens.kind == "delegated"
+    assert len(shown) == 1 and {"user_code", "verification_uri", "message"} <= set(shown[0])
+    assert "@" in tokens.account_name
+
+
+def test_a_second_run_signs_in_silently_from_the_owner_only_cache_file(sandbox, own_home):
+    profile = Profile.load(sandbox.profile_path)
+    first = []
+    token_provider_for(profile, on_device_code=first.append).get_token()
+    cache = token_cache_path(profile)
+    assert cache.is_file() and stat.S_IMODE(cache.stat().st_mode) == 0o600
+    assert first
+
+    again = []
+    second = token_provider_for(profile, on_device_code=again.append)  # a new process would do the same
+    assert second.get_token() and again == []
+    assert second.account_name == "adele.vance@contoso.onmicrosoft.com" or "@" in second.account_name
+    assert "access_token" not in repr(second) and second.get_token() not in repr(second)
+
+
+def test_the_app_token_is_cached_on_disk_too(sandbox, own_home):
+    profile = Profile.load(sandbox.app_profile_path)
+    token_provider_for(profile).get_token()
+    assert stat.S_IMODE(token_cache_path(profile).stat().st_mode) == 0o600
+
+
+def test_a_forced_refresh_gets_a_new_token(sandbox, own_home):
+    tokens = token_provider_for(Profile.load(sandbox.app_profile_path))
+    first = tokens.get_token()
+    assert tokens.get_token(force_refresh=True) != first
+
+
+def test_a_wrong_client_secret_is_explained_without_showing_it(sandbox, own_home):
+    profile = profile_from(sandbox.app_profile_path, client_secret="not-the-secret-123", client_secret_env=None)
+    with pytest.raises(AuthError) as info:
+        token_provider_for(profile).get_token()
+    assert info.value.aadsts == 7000215
+    assert "client secret was rejected" in info.value.explanation and "Certificates & secrets" in info.value.fix
+    assert "not-the-secret-123" not in str(info.value)
+
+
+def test_an_unknown_client_id_is_explained(sandbox, own_home):
+    profile = profile_from(sandbox.app_profile_path, client_id="00000000-0000-0000-0000-000000000001")
+    with pytest.raises(AuthError) as info:
+        token_provider_for(profile).get_token()
+    assert "client_id" in info.value.fix
+
+
+def test_an_unreachable_sign_in_host_says_to_start_the_sandbox(sandbox, own_home):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    url = f"https://127.0.0.1:{port}"
+    profile = profile_from(sandbox.profile_path, graph_base_url=url, authority=None)
+    with pytest.raises(AuthError) as info:
+        token_provider_for(profile).get_token()
+    assert "could not be reached" in info.value.explanation and "sandbox running" in info.value.fix
+
+
+def test_cancel_stops_a_device_code_sign_in_that_nobody_approves(fresh_sandbox, own_home):
+    fresh_sandbox.configure(auto_approve=False)
+    cancel = threading.Event()
+    tokens = token_provider_for(Profile.load(fresh_sandbox.profile_path),
+                                on_device_code=lambda flow: threading.Timer(0.3, cancel.set).start(), cancel=cancel)
+    started = time.monotonic()
+    with pytest.raises(AuthError) as info:
+        tokens.get_token()
+    assert info.value.code == "cancelled" and time.monotonic() - started < 5
+
+
+def test_a_device_code_nobody_enters_in_time_is_reported_as_expired(fresh_sandbox, own_home):
+    fresh_sandbox.configure(auto_approve=False, device_code_seconds=1)
+    tokens = token_provider_for(Profile.load(fresh_sandbox.profile_path), on_device_code=lambda flow: None)
+    with pytest.raises(AuthError) as info:
+        tokens.get_token()
+    assert "expired" in info.value.explanation and "again" in info.value.fix
+
+
+@pytest.mark.parametrize("result, words", [
+    ({"error": "expired_token", "error_description": "AADSTS70019: Verification code expired."}, "expired"),
+    ({"error": "authorization_declined", "error_description": "AADSTS70000: The user declined."}, "declined"),
+    ({"error": "invalid_client", "error_codes": [7000215],
+      "error_description": "AADSTS7000215: Invalid client secret provided."}, "client secret was rejected"),
+    ({"error": "unauthorized_client", "error_codes": [700016],
+      "error_description": "AADSTS700016: Application with identifier 'x' was not found in the directory."}, "unknown"),
+    ({"error": "invalid_resource", "error_codes": [500011], "error_description": "AADSTS500011: ..."}, "cloud"),
+])
+def test_msal_error_replies_become_plain_explanations(result, words):
+    profile = Profile.from_dict({"cloud": "global", "tenant_id": "contoso.onmicrosoft.com", "auth": "device_code",
+                                 "client_id": "66666666-7777-8888-9999-000000000000"})
+    error = _auth_error(result, profile)
+    assert words in (error.explanation + error.fix).lower() or words in error.explanation
+    assert error.fix
+
+
+def test_a_static_token_provider_refreshes_only_when_asked():
+    tokens = StaticTokenProvider("a", refresh=lambda: "b")
+    assert tokens.get_token() == "a" and tokens.get_token(force_refresh=True) == "b" and tokens.refreshes == 1

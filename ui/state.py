@@ -1,0 +1,178 @@
+"""What every page shares: the sandbox, the journal, the active connection and flow.
+
+Cached resources (the sandbox process, the journal) live once per server; the connection, the
+Graph client and the flow live in each browser session.
+"""
+
+from __future__ import annotations
+
+import os
+
+import streamlit as st
+
+from lib.screens.embedded_sandbox import EmbeddedSandbox, SandboxUnavailable, ensure_sandbox
+from lib.model.flows import JOIN_LINK, VIRTUAL_APPOINTMENT
+from lib.bulk.journal import Journal, default_journal_path
+from lib.datafolder import studio_home
+
+
+@st.cache_resource(show_spinner="Starting the built-in sandbox…")
+def _sandbox_for(home: str) -> EmbeddedSandbox:
+    return ensure_sandbox(os.path.join(home, "sandbox"))
+
+
+@st.cache_resource
+def _journal_at(path: str) -> Journal:
+    return Journal(path)
+
+
+def home() -> str:
+    return str(studio_home())
+
+
+def sandbox() -> EmbeddedSandbox | None:
+    """The embedded sandbox, started on first use; None (with the reason kept) when it cannot run."""
+    try:
+        found = _sandbox_for(home())
+    except SandboxUnavailable as exc:
+        st.session_state["sandbox_problem"] = str(exc)
+        return None
+    if not found.alive():  # stopped behind our back: start it again
+        _sandbox_for.clear()
+        try:
+            found = _sandbox_for(home())
+        except SandboxUnavailable as exc:
+            st.session_state["sandbox_problem"] = str(exc)
+            return None
+    st.session_state.pop("sandbox_problem", None)
+    return found
+
+
+def journal() -> Journal:
+    return _journal_at(str(default_journal_path()))
+
+
+# -- the active connection --------------------------------------------------------------------------
+def profile():
+    """The active connection profile; the sandbox's signed-in profile until the user picks another."""
+    from lib.graph.profile import Profile, ProfileError
+
+    current = st.session_state.get("profile")
+    if current is not None:
+        return current
+    box = sandbox()
+    if box is None:
+        return None
+    try:
+        current = Profile.load(box.profile_path)
+    except ProfileError as exc:
+        st.session_state["sandbox_problem"] = f"The sandbox's connection profile cannot be read: {exc}"
+        return None
+    use_profile(current)
+    return current
+
+
+def use_profile(new_profile, client=None) -> None:
+    """Make ``new_profile`` the active connection (and its signed-in client, when there is one)."""
+    old = st.session_state.get("profile")
+    st.session_state["profile"] = new_profile
+    st.session_state["graph_client"] = client
+    if old is None or old.key != new_profile.key or "flow" not in st.session_state:
+        st.session_state["flow"] = default_flow(new_profile)
+
+
+def default_flow(p) -> str:
+    """The documented beta flow on the sandbox; the join-link flow on a real tenant (beta was retired)."""
+    return VIRTUAL_APPOINTMENT if p is not None and p.is_sandbox else JOIN_LINK
+
+
+def flow() -> str:
+    if "flow" not in st.session_state:
+        st.session_state["flow"] = default_flow(profile())
+    return st.session_state["flow"]
+
+
+def set_flow(value: str) -> None:
+    st.session_state["flow"] = value
+
+
+def is_sandbox() -> bool:
+    p = profile()
+    return bool(p is not None and p.is_sandbox)
+
+
+def client():
+    """The Graph client of the active connection, created on first use (raises AuthError/GraphError)."""
+    from lib.graph.signin import token_provider_for
+    from lib.graph.client import GraphClient
+    from lib.graph.pacing import Throttle
+
+    p = profile()
+    if p is None:
+        return None
+    current = st.session_state.get("graph_client")
+    if current is not None and current.profile.key == p.key:
+        return current
+    # The sandbox approves device codes by itself; a real tenant signs in on the Connection page first.
+    tokens = token_provider_for(p, on_device_code=_quiet if p.is_sandbox else None)
+    current = GraphClient(p, tokens, throttle=Throttle(max_per_second=getattr(p, "max_requests_per_second", None)))
+    st.session_state["graph_client"] = current
+    return current
+
+
+def _quiet(flow: dict) -> None:
+    """Nothing to show: the sandbox approves the code at once."""
+
+
+def user_path(organizer: str = "") -> str:
+    """``/me`` (signed in) or ``/users/{organizer}`` (app-only; the profile's organizer by default)."""
+    from lib.model.flows import organizer_path
+
+    p = profile()
+    if p is None:
+        return "/me"
+    return organizer_path(p.auth, organizer or p.organizer)
+
+
+def keep_widget_values(prefixes: tuple[str, ...]) -> None:
+    """Let widget values survive a visit to another page (Streamlit forgets widgets it did not draw).
+
+    Only plain value widgets use these prefixes; uploaders, editors and buttons have other keys.
+    """
+    for key in list(st.session_state.keys()):
+        if isinstance(key, str) and key.startswith(prefixes):
+            st.session_state[key] = st.session_state[key]
+
+
+def browser_zone() -> str:
+    """The browser's IANA time zone, or UTC when the browser did not say."""
+    from zoneinfo import ZoneInfo
+
+    zone = getattr(st.context, "timezone", None)
+    if isinstance(zone, str) and zone:
+        try:
+            ZoneInfo(zone)
+            return zone
+        except Exception:  # an unknown name from an old browser
+            pass
+    return "UTC"
+
+
+def through_navigation() -> None:
+    """Make sure the page runs inside app.py's navigation.
+
+    Streamlit treats a folder named ``pages`` as old-style pages until ``st.navigation`` has run
+    once in the process (AppTest even starts every run that way); a first visit straight to
+    ``/bulk`` would run the page on its own, without app.py: no wide layout, no shared state, every
+    file listed. Then run app.py here, which shows this same page inside its navigation, and stop.
+    Same run, so a click that started it is not lost.
+    """
+    import runpy
+    from pathlib import Path
+
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        runpy.run_path(str(Path(__file__).resolve().parent.parent / "app.py"), run_name="__main__")
+        st.stop()
