@@ -6,6 +6,7 @@ import asyncio
 import sys
 from pathlib import Path
 
+from .directory import APPLICATION_PERMISSIONS, DELEGATED_PERMISSIONS
 from .faults import SettingError, parse_faults, parse_latency, parse_rate_limit, parse_seed
 
 
@@ -30,7 +31,29 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--faults", metavar="SPEC", help="e.g. 429=0.05,503=0.05,504=0.01,reset=0.01,lost=0.03")
     p.add_argument("--seed", metavar="N", help="seed for repeatable latency, fault and batch-order draws")
     p.add_argument("--auto-approve", action="store_true", help="approve device-code sign-ins at once")
+    p.add_argument("--permissions-of", metavar="app|user=NAME,NAME", action="append", default=[],
+                   help="start with only these permissions for the daemon app (app=) or the signed-in user's "
+                        "public client (user=), to try a missing consent; repeatable")
     return p
+
+
+def parse_permissions_of(values: list[str]) -> dict[str, tuple[str, ...]]:
+    """`app=NAME,NAME` / `user=NAME,NAME` (repeatable; empty list allowed) → {"app"|"user": names}."""
+    known = {"app": APPLICATION_PERMISSIONS, "user": DELEGATED_PERMISSIONS}
+    out: dict[str, tuple[str, ...]] = {}
+    for value in values:
+        who, sep, names = value.partition("=")
+        who = who.strip().lower()
+        if not sep or who not in known:
+            raise SettingError(f"--permissions-of: expected app=NAME,NAME or user=NAME,NAME, got {value!r}")
+        listed = tuple(n.strip() for n in names.split(",") if n.strip())
+        unknown = [n for n in listed if n not in known[who]]
+        if unknown:
+            kind = "application" if who == "app" else "delegated"
+            raise SettingError(f"--permissions-of: {', '.join(unknown)} is not a {kind} permission the sandbox "
+                               f"knows; use some of {', '.join(sorted(known[who]))}")
+        out[who] = out.get(who, ()) + listed
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -53,6 +76,7 @@ def main(argv: list[str] | None = None) -> int:
             raise SettingError(f"--rate-limit: expected a whole number >= 1, got {args.rate_limit!r}")
         faults = parse_faults(args.faults)
         seed = parse_seed(args.seed)
+        permissions_of = parse_permissions_of(args.permissions_of)
         data_dir = Path(args.data).expanduser() if args.data else default_data_dir()
         try:
             data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -68,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         asyncio.run(serve(data_dir.resolve(), args.host, port, auto_approve=args.auto_approve,
                           latency=args.latency if latency else None, rate_limit=rate_limit,
-                          faults=faults, seed=seed))
+                          faults=faults, seed=seed, permissions_of=permissions_of or None))
     except OSError as e:
         print(f"error: cannot listen on {args.host}:{port}: {e.strerror or e}", file=sys.stderr)
         return 1

@@ -1,7 +1,7 @@
 """The sandbox's fixed directory: one tenant, its users and its two app registrations."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 TENANT_ID = "c3853400-a1ea-4e58-9438-9c3023745331"
 TENANT_DOMAIN = "contoso.onmicrosoft.com"
@@ -41,7 +41,8 @@ CONFIDENTIAL_APP = App(
     display_name="Appointment Studio Sandbox (daemon)",
     public=False,
     secret="sandbox-demo-secret~not-a-real-credential",
-    roles=("OnlineMeetings.ReadWrite.All", "User.Read.All"),
+    roles=("OnlineMeetings.ReadWrite.All", "User.Read.All",
+           "BookingsAppointment.ReadWrite.All", "Bookings.Read.All", "Bookings.ReadWrite.All"),
 )
 
 PUBLIC_APP = App(
@@ -49,7 +50,8 @@ PUBLIC_APP = App(
     display_name="Appointment Studio Sandbox",
     public=True,
     delegated=("OnlineMeetings.ReadWrite", "VirtualAppointment.Read", "VirtualAppointment.ReadWrite",
-               "VirtualAppointmentNotification.Send", "User.Read"),
+               "VirtualAppointmentNotification.Send", "User.Read",
+               "Bookings.Read.All", "BookingsAppointment.ReadWrite.All"),
 )
 
 APPS: tuple[App, ...] = (CONFIDENTIAL_APP, PUBLIC_APP)
@@ -58,13 +60,26 @@ APPS: tuple[App, ...] = (CONFIDENTIAL_APP, PUBLIC_APP)
 DELEGATED_PERMISSIONS = frozenset({
     "OnlineMeetings.Read", "OnlineMeetings.ReadWrite", "VirtualAppointment.Read",
     "VirtualAppointment.ReadWrite", "VirtualAppointmentNotification.Send", "User.Read",
+    "Bookings.Read.All", "BookingsAppointment.ReadWrite.All", "Bookings.ReadWrite.All", "Bookings.Manage.All",
 })
 APPLICATION_PERMISSIONS = frozenset({
     "OnlineMeetings.Read.All", "OnlineMeetings.ReadWrite.All", "VirtualAppointment.Read.All",
     "VirtualAppointment.ReadWrite.All", "User.Read.All",
+    "Bookings.Read.All", "BookingsAppointment.ReadWrite.All", "Bookings.ReadWrite.All", "Bookings.Manage.All",
 })
 
 DEFAULT_SIGN_IN_USER = USERS[0]
+
+
+def with_permissions(permissions_of: dict[str, tuple[str, ...]]) -> tuple[App, ...]:
+    """The two apps with `--permissions-of` applied: "app" sets the daemon's application permissions,
+    "user" the public client's delegated ones (names are checked by the command line)."""
+    confidential, public = CONFIDENTIAL_APP, PUBLIC_APP
+    if "app" in permissions_of:
+        confidential = replace(confidential, roles=tuple(permissions_of["app"]))
+    if "user" in permissions_of:
+        public = replace(public, delegated=tuple(permissions_of["user"]))
+    return confidential, public
 
 
 @dataclass

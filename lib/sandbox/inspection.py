@@ -53,6 +53,7 @@ async def stats(request: Request, sandbox) -> JSONResponse:
         "storedMeetings": db.execute("SELECT COUNT(*) FROM meetings").fetchone()[0],
         "storedVirtualAppointments": sandbox.state.appointment_count(),
         "tokensIssued": db.execute("SELECT COUNT(*) FROM tokens").fetchone()[0],
+        "bookingAppointments": counters.get("bookingAppointments", 0),
         "uptimeSeconds": round(time.time() - s.started_at, 3),
         "config": _config(sandbox),
     })
@@ -61,6 +62,11 @@ async def stats(request: Request, sandbox) -> JSONResponse:
 @_guard
 async def meetings(request: Request, sandbox) -> JSONResponse:
     return JSONResponse({"value": sandbox.backend.inspect_meetings()})
+
+
+@_guard
+async def bookings(request: Request, sandbox) -> JSONResponse:
+    return JSONResponse(sandbox.bookings.inspect())
 
 
 @_guard
@@ -106,6 +112,7 @@ async def reset_counters(request: Request, sandbox) -> JSONResponse:
 routes = [
     Route("/_sandbox/stats", stats, methods=["GET"]),
     Route("/_sandbox/meetings", meetings, methods=["GET"]),
+    Route("/_sandbox/bookings", bookings, methods=["GET"]),
     Route("/_sandbox/config", config, methods=["GET", "POST"]),
     Route("/_sandbox/reset-counters", reset_counters, methods=["POST"]),
 ]

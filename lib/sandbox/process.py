@@ -62,6 +62,10 @@ class SandboxProcess:
         """The `value` of `GET /_sandbox/meetings`."""
         return self._call("GET", "/_sandbox/meetings")["value"]
 
+    def bookings(self) -> dict[str, Any]:
+        """`GET /_sandbox/bookings`: the businesses (services, staff, customers, appointments) and emails."""
+        return self._call("GET", "/_sandbox/bookings")
+
     def configure(self, **settings: Any) -> dict[str, Any]:
         """Change latency, rate_limit, faults, seed, auto_approve (... ) without a restart."""
         return self._call("POST", "/_sandbox/config", settings)
@@ -98,8 +102,10 @@ class SandboxProcess:
 def start_sandbox_process(data_dir: str | os.PathLike, *, port: int = 0, host: str = "127.0.0.1",
                           auto_approve: bool = True, latency: str | int | None = None,
                           rate_limit: int | None = None, faults: str | None = None, seed: int | None = None,
-                          env: dict[str, str] | None = None, timeout: float = 30) -> SandboxProcess:
-    """Start `python -m lib.sandbox` on `data_dir` and return once it printed its connection profile."""
+                          env: dict[str, str] | None = None, timeout: float = 30,
+                          permissions_of: dict[str, list[str]] | None = None) -> SandboxProcess:
+    """Start `python -m lib.sandbox` on `data_dir` and return once it printed its connection profile.
+    `permissions_of={"app": [...], "user": [...]}` starts it with only those permissions."""
     data_dir = Path(data_dir).resolve()
     cmd = [sys.executable, "-m", "lib.sandbox", "--data", str(data_dir), "--host", host, "--port", str(port)]
     if auto_approve:
@@ -108,6 +114,8 @@ def start_sandbox_process(data_dir: str | os.PathLike, *, port: int = 0, host: s
                         ("--seed", seed)):
         if value is not None:
             cmd += [flag, str(value)]
+    for who, names in (permissions_of or {}).items():
+        cmd += ["--permissions-of", f"{who}={','.join(names)}"]
     child_env = {**os.environ, **(env or {}), "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen(cmd, cwd=REPO_ROOT, env=child_env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)

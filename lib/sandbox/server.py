@@ -16,8 +16,10 @@ from starlette.applications import Starlette
 from starlette.routing import Mount
 
 from . import inspection
+from .bookings.concurrency import MailboxConcurrencyLimit
+from .bookings.models import BookingsBackend
 from .certs import ensure_certificates, write_private
-from .directory import CONFIDENTIAL_APP, DEFAULT_SIGN_IN_USER, PUBLIC_APP, Directory
+from .directory import CONFIDENTIAL_APP, DEFAULT_SIGN_IN_USER, PUBLIC_APP, Directory, with_permissions
 from .faults import DroppedConnectionFilter, FaultPolicy, FaultsMiddleware, Stats
 from .graph.asgi import GraphApp
 from .graph.batch import BatchRunner
@@ -63,11 +65,12 @@ class Sandbox:
     policy: FaultPolicy
     stats: Stats
     ca_path: Path
+    bookings: BookingsBackend | None = None
 
 
 def build_sandbox(data_dir: Path, base_url: str, *, auto_approve: bool = False, latency=None, rate_limit=None,
-                  faults=None, seed=None, ca_path: Path | None = None) -> Sandbox:
-    directory = Directory()
+                  faults=None, seed=None, ca_path: Path | None = None, permissions_of=None) -> Sandbox:
+    directory = Directory(apps=with_permissions(permissions_of)) if permissions_of else Directory()
     state = State(data_dir)
     with state.write():
         for user in directory.users:
@@ -82,15 +85,17 @@ def build_sandbox(data_dir: Path, base_url: str, *, auto_approve: bool = False, 
                    identity=IdentityService(directory, state, issuer, base_url, auto_approve=auto_approve),
                    backend=GraphBackend(state, directory),
                    policy=FaultPolicy(stats, latency=latency, rate_limit=rate_limit, faults=faults, seed=seed),
-                   stats=stats, ca_path=ca_path or data_dir / "ca.pem")
+                   stats=stats, ca_path=ca_path or data_dir / "ca.pem", bookings=BookingsBackend(state, directory))
 
 
 def build_app(sandbox: Sandbox) -> Starlette:
     """The ASGI app: identity and inspection routes, and one catch-all mount per Graph version."""
     dispatcher = Dispatcher(sandbox.backend)
     dispatcher.batch_runner = BatchRunner(dispatcher, sandbox.policy, sandbox.stats)
+    dispatcher.services["bookings"] = sandbox.bookings
     graph = FaultsMiddleware(GraphApp(dispatcher, sandbox.verifier, sandbox.base_url), sandbox.policy,
                              sandbox.verifier)
+    graph = MailboxConcurrencyLimit(graph, sandbox.verifier, sandbox.stats)
     app = Starlette(routes=[Mount("/v1.0", app=graph), Mount("/beta", app=graph),
                             *inspection.routes, *identity_routes])
     app.state.sandbox = sandbox
@@ -131,14 +136,15 @@ def configure_logging() -> None:
 
 
 async def serve(data_dir: Path, host: str, port: int, *, auto_approve=False, latency=None, rate_limit=None,
-                faults=None, seed=None) -> None:
+                faults=None, seed=None, permissions_of=None) -> None:
     """Run until stopped; when listening, write both profiles and print connection.json as one line."""
     data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     ca_path, cert, key = ensure_certificates(data_dir, host)
     sock = open_socket(host, port)
     base_url = base_url_for(host, sock.getsockname()[1])
     sandbox = build_sandbox(data_dir, base_url, auto_approve=auto_approve, latency=latency,
-                            rate_limit=rate_limit, faults=faults, seed=seed, ca_path=ca_path)
+                            rate_limit=rate_limit, faults=faults, seed=seed, ca_path=ca_path,
+                            permissions_of=permissions_of)
     config = uvicorn.Config(build_app(sandbox), ssl_certfile=str(cert), ssl_keyfile=str(key), access_log=False,
                             log_level="warning", lifespan="off", server_header=False, timeout_keep_alive=30,
                             http="h11",  # the connection-drop faults are verified against h11's behaviour

@@ -8,6 +8,10 @@ from .exceptions import BadRequest, Forbidden, General, GraphError, MethodNotAll
 from .models import Caller, GraphBackend
 from .request import GraphRequest, GraphResponse
 from .urls import NAVIGATION, Route, url_paths
+from ..bookings.urls import NAVIGATION as BOOKINGS_NAVIGATION, url_paths as bookings_paths
+
+ROUTES = url_paths + bookings_paths
+PREFIXES = NAVIGATION + BOOKINGS_NAVIGATION
 
 log = logging.getLogger("lib.sandbox.graph")
 
@@ -16,7 +20,7 @@ def match(req: GraphRequest) -> Route:
     """The route for the request's path and method: unknown segment → 400, other method → 405."""
     path = req.path
     allowed = []
-    for r in url_paths:
+    for r in ROUTES:
         if req.version not in r.versions:
             continue
         m = r.pattern.fullmatch(path)
@@ -32,8 +36,8 @@ def match(req: GraphRequest) -> Route:
     segments = req.segments
     for i in range(len(segments) - 1, 0, -1):
         prefix = "/".join(segments[:i])
-        known = any(p.fullmatch(prefix) for p in NAVIGATION) or any(
-            req.version in r.versions and r.pattern.fullmatch(prefix) for r in url_paths)
+        known = any(p.fullmatch(prefix) for p in PREFIXES) or any(
+            req.version in r.versions and r.pattern.fullmatch(prefix) for r in ROUTES)
         if known:
             raise BadRequest(f"Resource not found for the segment '{segments[i]}'.")
     raise BadRequest(f"Resource not found for the segment '{segments[0] if segments else ''}'.")
@@ -44,6 +48,7 @@ class Dispatcher:
 
     def __init__(self, backend: GraphBackend):
         self.backend = backend
+        self.services = {"graph": backend}   # the app adds the other backends (e.g. "bookings")
         self.batch_runner = None   # set by the app: runs `$batch` bodies through this dispatcher
 
     def handle(self, req: GraphRequest) -> GraphResponse:
@@ -52,7 +57,7 @@ class Dispatcher:
             if route.handler is None:
                 return self.batch_runner(req)
             self.authorize(route, req)
-            return route.handler(self.backend, req)
+            return route.handler(self.services[route.service], req)
         except GraphError as e:
             return error_response(req, e)
         except Exception:  # a bug must cost one request, never the server
@@ -62,7 +67,7 @@ class Dispatcher:
     def authorize(self, route: Route, req: GraphRequest) -> None:
         caller: Caller = req.caller
         path_user = req.params.get("user")
-        if path_user is None and caller.is_app:
+        if path_user is None and caller.is_app and route.service == "graph":
             raise Forbidden("/me request is only valid with delegated authentication flow.")
         needed = route.permissions.application if caller.is_app else route.permissions.delegated
         if not caller.permissions & set(needed):

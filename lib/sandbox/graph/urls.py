@@ -42,6 +42,7 @@ class Route:
     permissions: Permissions | None
     versions: tuple[str, ...] = BOTH
     meeting_path: bool = True         # apply §4's organizer/reach/access-policy rules
+    service: str = "graph"            # the backend its handler takes (Dispatcher.services)
 
 
 def route(method, path, handler, permissions, versions=BOTH, meeting_path=True) -> Route:

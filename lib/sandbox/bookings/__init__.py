@@ -1,0 +1,1 @@
+"""Microsoft Bookings (graph-reference §14): one business, its services and staff, customers, appointments."""
