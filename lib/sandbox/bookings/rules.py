@@ -18,14 +18,21 @@ def policy_for(business: Business, service: Service) -> dict[str, Any]:
 
 def check_app_booking(business: Business, service: Service, start: datetime, end: datetime,
                       staff_ids: list[str], now: datetime) -> None:
-    """Business hours, the service's duration, lead times and staff selection, in that order."""
+    """Lead times, business hours, the service's duration and staff selection, in that order."""
     policy = policy_for(business, service)
+    _lead_times(policy, start, now)
     _inside_business_hours(business, start, end)
     wanted = timedelta(minutes=service.minutes)
     if end - start != wanted:
         raise BadRequest(f"Business rule 'duration': an appointment for '{service.name}' must last "
                          f"{service.minutes} minutes (the service's defaultDuration), not "
                          f"{_minutes(end - start)} minutes.")
+    if staff_ids and not policy.get("allowStaffSelection"):
+        raise BadRequest("Business rule 'allowStaffSelection': this business's scheduling policy does not allow "
+                         "choosing staff; leave staffMemberIds empty.")
+
+
+def _lead_times(policy: dict[str, Any], start: datetime, now: datetime) -> None:
     lead = parse_duration(policy["minimumLeadTime"])
     if start < now + lead:
         raise BadRequest(f"Business rule 'minimumLeadTime': appointments must be booked at least "
@@ -34,9 +41,6 @@ def check_app_booking(business: Business, service: Service, start: datetime, end
     if start > now + advance:
         raise BadRequest(f"Business rule 'maximumAdvance': appointments can be booked at most "
                          f"{policy['maximumAdvance']} ahead; this one starts at {start:%Y-%m-%d %H:%M} UTC.")
-    if staff_ids and not policy.get("allowStaffSelection"):
-        raise BadRequest("Business rule 'allowStaffSelection': this business's scheduling policy does not allow "
-                         "choosing staff; leave staffMemberIds empty.")
 
 
 def _inside_business_hours(business: Business, start: datetime, end: datetime) -> None:
