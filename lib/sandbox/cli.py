@@ -49,8 +49,8 @@ def parse_permissions_of(values: list[str]) -> dict[str, tuple[str, ...]]:
         listed = tuple(n.strip() for n in names.split(",") if n.strip())
         unknown = [n for n in listed if n not in known[who]]
         if unknown:
-            kind = "application" if who == "app" else "delegated"
-            raise SettingError(f"--permissions-of: {', '.join(unknown)} is not a {kind} permission the sandbox "
+            kind = "an application" if who == "app" else "a delegated"
+            raise SettingError(f"--permissions-of: {', '.join(unknown)} is not {kind} permission the sandbox "
                                f"knows; use some of {', '.join(sorted(known[who]))}")
         out[who] = out.get(who, ()) + listed
     return out
