@@ -41,7 +41,7 @@ CONFIDENTIAL_APP = App(
     display_name="Appointment Studio Sandbox (daemon)",
     public=False,
     secret="sandbox-demo-secret~not-a-real-credential",
-    roles=("OnlineMeetings.ReadWrite.All", "User.Read.All"),
+    roles=("OnlineMeetings.ReadWrite.All", "User.Read.All", "Mail.Send", "Mail.ReadWrite", "Calendars.ReadWrite"),
 )
 
 PUBLIC_APP = App(
@@ -49,7 +49,8 @@ PUBLIC_APP = App(
     display_name="Appointment Studio Sandbox",
     public=True,
     delegated=("OnlineMeetings.ReadWrite", "VirtualAppointment.Read", "VirtualAppointment.ReadWrite",
-               "VirtualAppointmentNotification.Send", "User.Read"),
+               "VirtualAppointmentNotification.Send", "User.Read", "Mail.Send", "Mail.ReadWrite",
+               "Calendars.ReadWrite"),
 )
 
 APPS: tuple[App, ...] = (CONFIDENTIAL_APP, PUBLIC_APP)
@@ -58,10 +59,12 @@ APPS: tuple[App, ...] = (CONFIDENTIAL_APP, PUBLIC_APP)
 DELEGATED_PERMISSIONS = frozenset({
     "OnlineMeetings.Read", "OnlineMeetings.ReadWrite", "VirtualAppointment.Read",
     "VirtualAppointment.ReadWrite", "VirtualAppointmentNotification.Send", "User.Read",
+    "Mail.Send", "Mail.Read", "Mail.ReadWrite", "Calendars.Read", "Calendars.ReadWrite",
 })
 APPLICATION_PERMISSIONS = frozenset({
     "OnlineMeetings.Read.All", "OnlineMeetings.ReadWrite.All", "VirtualAppointment.Read.All",
     "VirtualAppointment.ReadWrite.All", "User.Read.All",
+    "Mail.Send", "Mail.Read", "Mail.ReadWrite", "Calendars.Read", "Calendars.ReadWrite",
 })
 
 DEFAULT_SIGN_IN_USER = USERS[0]

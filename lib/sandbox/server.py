@@ -26,6 +26,10 @@ from .graph.models import GraphBackend
 from .identity.models import IdentityService
 from .identity.tokens import SigningKey, TokenIssuer, TokenVerifier
 from .identity.urls import url_paths as identity_routes
+from .mail import inbox
+from .mail import urls as mail_urls
+from .mail.gate import MailboxGate, refused_item
+from .mail.models import MailBackend
 from .state import State
 
 PROFILE_FILE = "connection.json"
@@ -60,6 +64,7 @@ class Sandbox:
     verifier: TokenVerifier
     identity: IdentityService
     backend: GraphBackend
+    mail: MailBackend
     policy: FaultPolicy
     stats: Stats
     ca_path: Path
@@ -80,7 +85,7 @@ def build_sandbox(data_dir: Path, base_url: str, *, auto_approve: bool = False, 
     return Sandbox(data_dir=data_dir, base_url=base_url, directory=directory, state=state, signing_key=key,
                    verifier=verifier,
                    identity=IdentityService(directory, state, issuer, base_url, auto_approve=auto_approve),
-                   backend=GraphBackend(state, directory),
+                   backend=GraphBackend(state, directory), mail=MailBackend(state, directory),
                    policy=FaultPolicy(stats, latency=latency, rate_limit=rate_limit, faults=faults, seed=seed),
                    stats=stats, ca_path=ca_path or data_dir / "ca.pem")
 
@@ -88,11 +93,14 @@ def build_sandbox(data_dir: Path, base_url: str, *, auto_approve: bool = False, 
 def build_app(sandbox: Sandbox) -> Starlette:
     """The ASGI app: identity and inspection routes, and one catch-all mount per Graph version."""
     dispatcher = Dispatcher(sandbox.backend)
+    dispatcher.register(mail_urls.SERVICE, sandbox.mail, mail_urls.url_paths, mail_urls.NAVIGATION)
     dispatcher.batch_runner = BatchRunner(dispatcher, sandbox.policy, sandbox.stats)
+    dispatcher.batch_runner.item_checks.append(refused_item)
     graph = FaultsMiddleware(GraphApp(dispatcher, sandbox.verifier, sandbox.base_url), sandbox.policy,
                              sandbox.verifier)
+    graph = MailboxGate(graph, sandbox.directory, sandbox.stats, sandbox.verifier)
     app = Starlette(routes=[Mount("/v1.0", app=graph), Mount("/beta", app=graph),
-                            *inspection.routes, *identity_routes])
+                            *inspection.routes, *inbox.routes, *identity_routes])
     app.state.sandbox = sandbox
     return app
 

@@ -65,7 +65,8 @@ def test_client_credentials_token_has_entra_claims_and_verifies_with_jwks(sb):
     claims = jwt.decode(body["access_token"], key, algorithms=["RS256"], audience=sb.url,
                         issuer=f"{sb.url}/{TENANT_ID}/v2.0")
     assert claims["tid"] == TENANT_ID and claims["appid"] == claims["azp"] == CONFIDENTIAL_APP.client_id
-    assert claims["roles"] == ["OnlineMeetings.ReadWrite.All", "User.Read.All"] and "scp" not in claims
+    assert claims["roles"] == ["OnlineMeetings.ReadWrite.All", "User.Read.All", "Mail.Send", "Mail.ReadWrite",
+                              "Calendars.ReadWrite"] and "scp" not in claims
     assert claims["exp"] - claims["iat"] >= 3600 and claims["nbf"] <= claims["iat"] and claims["jti"] and claims["oid"]
 
 

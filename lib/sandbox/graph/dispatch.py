@@ -12,11 +12,11 @@ from .urls import NAVIGATION, Route, url_paths
 log = logging.getLogger("lib.sandbox.graph")
 
 
-def match(req: GraphRequest) -> Route:
+def match(req: GraphRequest, routes: list[Route] = url_paths, navigation: list = NAVIGATION) -> Route:
     """The route for the request's path and method: unknown segment → 400, other method → 405."""
     path = req.path
     allowed = []
-    for r in url_paths:
+    for r in routes:
         if req.version not in r.versions:
             continue
         m = r.pattern.fullmatch(path)
@@ -32,8 +32,8 @@ def match(req: GraphRequest) -> Route:
     segments = req.segments
     for i in range(len(segments) - 1, 0, -1):
         prefix = "/".join(segments[:i])
-        known = any(p.fullmatch(prefix) for p in NAVIGATION) or any(
-            req.version in r.versions and r.pattern.fullmatch(prefix) for r in url_paths)
+        known = any(p.fullmatch(prefix) for p in navigation) or any(
+            req.version in r.versions and r.pattern.fullmatch(prefix) for r in routes)
         if known:
             raise BadRequest(f"Resource not found for the segment '{segments[i]}'.")
     raise BadRequest(f"Resource not found for the segment '{segments[0] if segments else ''}'.")
@@ -45,14 +45,23 @@ class Dispatcher:
     def __init__(self, backend: GraphBackend):
         self.backend = backend
         self.batch_runner = None   # set by the app: runs `$batch` bodies through this dispatcher
+        self.services: dict[str, Any] = {"meetings": backend}
+        self.routes: list[Route] = list(url_paths)
+        self.navigation: list = list(NAVIGATION)
+
+    def register(self, service: str, backend: Any, routes: list[Route], navigation: list = ()) -> None:
+        """Serve another service's routes (mail, ...) with its own backend."""
+        self.services[service] = backend
+        self.routes.extend(routes)
+        self.navigation.extend(navigation)
 
     def handle(self, req: GraphRequest) -> GraphResponse:
         try:
-            route = match(req)
+            route = match(req, self.routes, self.navigation)
             if route.handler is None:
                 return self.batch_runner(req)
             self.authorize(route, req)
-            return route.handler(self.backend, req)
+            return route.handler(self.services[route.service], req)
         except GraphError as e:
             return error_response(req, e)
         except Exception:  # a bug must cost one request, never the server
