@@ -11,8 +11,10 @@ Layout:
     identity/                       discovery, token, device code, approval page (urls/responses/models/tokens)
     graph/                          urls.py (the whole surface), responses.py, models.py, exceptions.py,
                                     odata.py, dispatch.py, batch.py, asgi.py
+    mail/                           §15 mail and calendar: urls, responses, models (messages, events rules),
+                                    store (SQL), gate (4 concurrent per app + mailbox), inbox page
     faults.py                       latency, rate limit, injected faults (pure ASGI middleware)
-    inspection.py                   /_sandbox/stats, /_sandbox/meetings, /_sandbox/config
+    inspection.py                   /_sandbox/stats, /meetings, /mail, /events, /config
 """
 from .process import SandboxProcess, SandboxStartError, start_sandbox_process
 

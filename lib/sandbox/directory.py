@@ -41,7 +41,7 @@ CONFIDENTIAL_APP = App(
     display_name="Appointment Studio Sandbox (daemon)",
     public=False,
     secret="sandbox-demo-secret~not-a-real-credential",
-    roles=("OnlineMeetings.ReadWrite.All", "User.Read.All",
+    roles=("OnlineMeetings.ReadWrite.All", "User.Read.All", "Mail.Send", "Mail.ReadWrite", "Calendars.ReadWrite",
            "BookingsAppointment.ReadWrite.All", "Bookings.Read.All", "Bookings.ReadWrite.All"),
 )
 
@@ -50,8 +50,8 @@ PUBLIC_APP = App(
     display_name="Appointment Studio Sandbox",
     public=True,
     delegated=("OnlineMeetings.ReadWrite", "VirtualAppointment.Read", "VirtualAppointment.ReadWrite",
-               "VirtualAppointmentNotification.Send", "User.Read",
-               "Bookings.Read.All", "BookingsAppointment.ReadWrite.All"),
+               "VirtualAppointmentNotification.Send", "User.Read", "Mail.Send", "Mail.ReadWrite",
+               "Calendars.ReadWrite", "Bookings.Read.All", "BookingsAppointment.ReadWrite.All"),
 )
 
 APPS: tuple[App, ...] = (CONFIDENTIAL_APP, PUBLIC_APP)
@@ -61,11 +61,13 @@ DELEGATED_PERMISSIONS = frozenset({
     "OnlineMeetings.Read", "OnlineMeetings.ReadWrite", "VirtualAppointment.Read",
     "VirtualAppointment.ReadWrite", "VirtualAppointmentNotification.Send", "User.Read",
     "Bookings.Read.All", "BookingsAppointment.ReadWrite.All", "Bookings.ReadWrite.All", "Bookings.Manage.All",
+    "Mail.Send", "Mail.Read", "Mail.ReadWrite", "Calendars.Read", "Calendars.ReadWrite",
 })
 APPLICATION_PERMISSIONS = frozenset({
     "OnlineMeetings.Read.All", "OnlineMeetings.ReadWrite.All", "VirtualAppointment.Read.All",
     "VirtualAppointment.ReadWrite.All", "User.Read.All",
     "Bookings.Read.All", "BookingsAppointment.ReadWrite.All", "Bookings.ReadWrite.All", "Bookings.Manage.All",
+    "Mail.Send", "Mail.Read", "Mail.ReadWrite", "Calendars.Read", "Calendars.ReadWrite",
 })
 
 DEFAULT_SIGN_IN_USER = USERS[0]

@@ -1,4 +1,4 @@
-"""Loopback-only inspection and control endpoints (no token): stats, meetings, runtime config."""
+"""Loopback-only inspection and control endpoints (no token): stats, meetings, mail, events, runtime config."""
 from __future__ import annotations
 
 import ipaddress
@@ -31,6 +31,9 @@ def _guard(handler):
     return wrapped
 
 
+loopback_only = _guard   # for other sandbox pages (the inbox)
+
+
 def _config(sandbox) -> dict:
     return {**sandbox.policy.describe(), "auto_approve": sandbox.identity.auto_approve,
             "device_code_seconds": sandbox.identity.device_code_seconds}
@@ -45,6 +48,8 @@ async def stats(request: Request, sandbox) -> JSONResponse:
         "onlineMeetings": counters.get("onlineMeetings", 0),
         "virtualAppointments": counters.get("virtualAppointments", 0),
         "smsSent": counters.get("smsSent", 0),
+        "mailSent": counters.get("mailSent", 0),
+        "events": counters.get("events", 0),
         "requests": s.requests,
         "throttled": s.throttled,
         "faultsInjected": s.faults_injected,
@@ -52,6 +57,7 @@ async def stats(request: Request, sandbox) -> JSONResponse:
         "faults": dict(s.by_fault),
         "storedMeetings": db.execute("SELECT COUNT(*) FROM meetings").fetchone()[0],
         "storedVirtualAppointments": sandbox.state.appointment_count(),
+        "storedEvents": sandbox.mail.store.event_count(),
         "tokensIssued": db.execute("SELECT COUNT(*) FROM tokens").fetchone()[0],
         "bookingAppointments": counters.get("bookingAppointments", 0),
         "uptimeSeconds": round(time.time() - s.started_at, 3),
@@ -67,6 +73,17 @@ async def meetings(request: Request, sandbox) -> JSONResponse:
 @_guard
 async def bookings(request: Request, sandbox) -> JSONResponse:
     return JSONResponse(sandbox.bookings.inspect())
+
+
+@_guard
+async def mail(request: Request, sandbox) -> JSONResponse:
+    """Every message that left a sandbox mailbox (nothing is delivered anywhere else)."""
+    return JSONResponse({"value": sandbox.mail.inspect_sent()})
+
+
+@_guard
+async def events(request: Request, sandbox) -> JSONResponse:
+    return JSONResponse({"value": sandbox.mail.inspect_events()})
 
 
 @_guard
@@ -113,6 +130,8 @@ routes = [
     Route("/_sandbox/stats", stats, methods=["GET"]),
     Route("/_sandbox/meetings", meetings, methods=["GET"]),
     Route("/_sandbox/bookings", bookings, methods=["GET"]),
+    Route("/_sandbox/mail", mail, methods=["GET"]),
+    Route("/_sandbox/events", events, methods=["GET"]),
     Route("/_sandbox/config", config, methods=["GET", "POST"]),
     Route("/_sandbox/reset-counters", reset_counters, methods=["POST"]),
 ]

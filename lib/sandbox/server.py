@@ -17,6 +17,7 @@ from starlette.routing import Mount
 
 from . import inspection
 from .bookings.concurrency import MailboxConcurrencyLimit
+from .bookings import urls as bookings_urls
 from .bookings.models import BookingsBackend
 from .certs import ensure_certificates, write_private
 from .directory import CONFIDENTIAL_APP, DEFAULT_SIGN_IN_USER, PUBLIC_APP, Directory, with_permissions
@@ -28,6 +29,10 @@ from .graph.models import GraphBackend
 from .identity.models import IdentityService
 from .identity.tokens import SigningKey, TokenIssuer, TokenVerifier
 from .identity.urls import url_paths as identity_routes
+from .mail import inbox
+from .mail import urls as mail_urls
+from .mail.gate import MailboxGate, refused_item
+from .mail.models import MailBackend
 from .state import State
 
 PROFILE_FILE = "connection.json"
@@ -62,6 +67,7 @@ class Sandbox:
     verifier: TokenVerifier
     identity: IdentityService
     backend: GraphBackend
+    mail: MailBackend
     policy: FaultPolicy
     stats: Stats
     ca_path: Path
@@ -83,7 +89,7 @@ def build_sandbox(data_dir: Path, base_url: str, *, auto_approve: bool = False, 
     return Sandbox(data_dir=data_dir, base_url=base_url, directory=directory, state=state, signing_key=key,
                    verifier=verifier,
                    identity=IdentityService(directory, state, issuer, base_url, auto_approve=auto_approve),
-                   backend=GraphBackend(state, directory),
+                   backend=GraphBackend(state, directory), mail=MailBackend(state, directory),
                    policy=FaultPolicy(stats, latency=latency, rate_limit=rate_limit, faults=faults, seed=seed),
                    stats=stats, ca_path=ca_path or data_dir / "ca.pem", bookings=BookingsBackend(state, directory))
 
@@ -91,13 +97,16 @@ def build_sandbox(data_dir: Path, base_url: str, *, auto_approve: bool = False, 
 def build_app(sandbox: Sandbox) -> Starlette:
     """The ASGI app: identity and inspection routes, and one catch-all mount per Graph version."""
     dispatcher = Dispatcher(sandbox.backend)
+    dispatcher.register(mail_urls.SERVICE, sandbox.mail, mail_urls.url_paths, mail_urls.NAVIGATION)
+    dispatcher.register("bookings", sandbox.bookings, bookings_urls.url_paths, bookings_urls.NAVIGATION)
     dispatcher.batch_runner = BatchRunner(dispatcher, sandbox.policy, sandbox.stats)
-    dispatcher.services["bookings"] = sandbox.bookings
+    dispatcher.batch_runner.item_checks.append(refused_item)
     graph = FaultsMiddleware(GraphApp(dispatcher, sandbox.verifier, sandbox.base_url), sandbox.policy,
                              sandbox.verifier)
     graph = MailboxConcurrencyLimit(graph, sandbox.verifier, sandbox.stats)
+    graph = MailboxGate(graph, sandbox.directory, sandbox.stats, sandbox.verifier)
     app = Starlette(routes=[Mount("/v1.0", app=graph), Mount("/beta", app=graph),
-                            *inspection.routes, *identity_routes])
+                            *inspection.routes, *inbox.routes, *identity_routes])
     app.state.sandbox = sandbox
     return app
 

@@ -1,4 +1,4 @@
-"""Durable sandbox state in SQLite: meetings, appointments, SMS, issued tokens, counters.
+"""Durable sandbox state in SQLite: meetings, appointments, SMS, mail, events, issued tokens, counters.
 
 All access happens on the server's event-loop thread in short synchronous calls, so one
 request's read-check-write never interleaves with another's; BEGIN IMMEDIATE also guards
@@ -43,6 +43,31 @@ CREATE TABLE IF NOT EXISTS sms (
     recipients INTEGER NOT NULL,
     sent_at REAL NOT NULL
 );
+CREATE TABLE IF NOT EXISTS mail_items (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    mailbox TEXT NOT NULL,
+    folder TEXT NOT NULL,
+    resource TEXT NOT NULL,
+    created_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS mail_items_folder ON mail_items (mailbox, folder);
+CREATE TABLE IF NOT EXISTS mail_sent (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL,
+    mailbox TEXT NOT NULL,
+    resource TEXT NOT NULL,
+    sent_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS calendar_events (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    mailbox TEXT NOT NULL,
+    transaction_id TEXT,
+    resource TEXT NOT NULL,
+    created_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS calendar_events_tx ON calendar_events (mailbox, transaction_id);
 CREATE TABLE IF NOT EXISTS tokens (
     jti TEXT PRIMARY KEY,
     kind TEXT NOT NULL,

@@ -18,6 +18,7 @@ class BatchRunner:
         self.dispatcher = dispatcher
         self.policy = policy
         self.stats = stats
+        self.item_checks: list = []   # more per-item refusals (the mailbox concurrency gate's 429)
 
     def __call__(self, req: GraphRequest) -> GraphResponse:
         items = _validate(req.json())
@@ -48,6 +49,8 @@ class BatchRunner:
             return self._error(item, BadRequest("A $batch request cannot contain another $batch."), outer)
         self.stats.batch_items += 1
         fault = self.policy.item_fault(outer.caller.client_id)
+        for check in self.item_checks:
+            fault = fault or check(item)
         if fault is not None:
             return self._error(item, fault, outer)
         headers = {str(k).lower(): str(v) for k, v in (item.get("headers") or {}).items()}

@@ -8,19 +8,15 @@ from .exceptions import BadRequest, Forbidden, General, GraphError, MethodNotAll
 from .models import Caller, GraphBackend
 from .request import GraphRequest, GraphResponse
 from .urls import NAVIGATION, Route, url_paths
-from ..bookings.urls import NAVIGATION as BOOKINGS_NAVIGATION, url_paths as bookings_paths
-
-ROUTES = url_paths + bookings_paths
-PREFIXES = NAVIGATION + BOOKINGS_NAVIGATION
 
 log = logging.getLogger("lib.sandbox.graph")
 
 
-def match(req: GraphRequest) -> Route:
+def match(req: GraphRequest, routes: list[Route] = url_paths, navigation: list = NAVIGATION) -> Route:
     """The route for the request's path and method: unknown segment → 400, other method → 405."""
     path = req.path
     allowed = []
-    for r in ROUTES:
+    for r in routes:
         if req.version not in r.versions:
             continue
         m = r.pattern.fullmatch(path)
@@ -36,8 +32,8 @@ def match(req: GraphRequest) -> Route:
     segments = req.segments
     for i in range(len(segments) - 1, 0, -1):
         prefix = "/".join(segments[:i])
-        known = any(p.fullmatch(prefix) for p in PREFIXES) or any(
-            req.version in r.versions and r.pattern.fullmatch(prefix) for r in ROUTES)
+        known = any(p.fullmatch(prefix) for p in navigation) or any(
+            req.version in r.versions and r.pattern.fullmatch(prefix) for r in routes)
         if known:
             raise BadRequest(f"Resource not found for the segment '{segments[i]}'.")
     raise BadRequest(f"Resource not found for the segment '{segments[0] if segments else ''}'.")
@@ -48,12 +44,20 @@ class Dispatcher:
 
     def __init__(self, backend: GraphBackend):
         self.backend = backend
-        self.services = {"graph": backend}   # the app adds the other backends (e.g. "bookings")
         self.batch_runner = None   # set by the app: runs `$batch` bodies through this dispatcher
+        self.services: dict[str, Any] = {"meetings": backend}
+        self.routes: list[Route] = list(url_paths)
+        self.navigation: list = list(NAVIGATION)
+
+    def register(self, service: str, backend: Any, routes: list[Route], navigation: list = ()) -> None:
+        """Serve another service's routes (mail, ...) with its own backend."""
+        self.services[service] = backend
+        self.routes.extend(routes)
+        self.navigation.extend(navigation)
 
     def handle(self, req: GraphRequest) -> GraphResponse:
         try:
-            route = match(req)
+            route = match(req, self.routes, self.navigation)
             if route.handler is None:
                 return self.batch_runner(req)
             self.authorize(route, req)
@@ -67,7 +71,8 @@ class Dispatcher:
     def authorize(self, route: Route, req: GraphRequest) -> None:
         caller: Caller = req.caller
         path_user = req.params.get("user")
-        if path_user is None and caller.is_app and route.service == "graph":
+        # Bookings paths name a business, not a user: only user-scoped services have a /me form
+        if path_user is None and caller.is_app and route.service != "bookings":
             raise Forbidden("/me request is only valid with delegated authentication flow.")
         needed = route.permissions.application if caller.is_app else route.permissions.delegated
         if not caller.permissions & set(needed):

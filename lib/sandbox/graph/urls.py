@@ -42,11 +42,11 @@ class Route:
     permissions: Permissions | None
     versions: tuple[str, ...] = BOTH
     meeting_path: bool = True         # apply §4's organizer/reach/access-policy rules
-    service: str = "graph"            # the backend its handler takes (Dispatcher.services)
+    service: str = "meetings"         # which backend the handler takes (the dispatcher's `services`)
 
 
-def route(method, path, handler, permissions, versions=BOTH, meeting_path=True) -> Route:
-    return Route(method, re.compile(path), handler, permissions, versions, meeting_path)
+def route(method, path, handler, permissions, versions=BOTH, meeting_path=True, service="meetings") -> Route:
+    return Route(method, re.compile(path), handler, permissions, versions, meeting_path, service)
 
 
 url_paths = [
