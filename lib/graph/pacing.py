@@ -1,4 +1,10 @@
-"""Pacing requests: Retry-After, backoff, and the pause and rate ceiling shared by a run's workers."""
+"""Pacing requests: Retry-After, backoff, and the pause, rate and in-flight limits shared by a run's workers.
+
+A tenant's limit is unknown, so ``Throttle`` learns it: after a 429 it keeps only as many items per
+second as the server accepted in the second before (fewer in flight too), then slowly allows more
+while nothing is refused (additive increase, multiplicative decrease, as TCP does). A ``$batch``
+counts as its number of items, which is how Graph counts it.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +14,13 @@ import random
 import threading
 import time
 from collections import deque
+
+MAX_BATCH = 20
+START_IN_FLIGHT = 40          # items in flight before the first reply; doubles per round trip until a 429
+MAX_IN_FLIGHT = 2000
+CLEAN_WINDOWS_PER_STEP = 10   # windows without a 429 before one more item per second is tried
+DECREASE = 0.7                # what is kept when the server's own count cannot be read
+
 
 def parse_retry_after(value, *, now: float | None = None) -> float | None:
     """Seconds to wait from a ``Retry-After`` value: whole or fractional seconds, or an HTTP-date.
@@ -41,18 +54,31 @@ def backoff_delay(attempt: int, base: float = 0.5, cap: float = 30.0) -> float:
 
 
 class Throttle:
-    """Pacing shared by all workers of one run: one common pause after a 429, and an optional ceiling.
+    """Pacing shared by all workers of one run: a common pause after a 429, a rate and an in-flight limit.
 
-    ``max_per_second`` keeps a run under a tenant's limit with a sliding window (widened by
-    ``margin`` seconds so that network jitter cannot push two windows' worth into one on the server).
+    ``max_per_second`` is a fixed ceiling (the profile's or ``--max-rate``); without it the ceiling is
+    learned from Graph's 429s (``adaptive=False`` turns learning off). Windows are widened by
+    ``margin`` seconds so that network jitter cannot push two windows' worth into one on the server.
+    Call ``acquire`` before a request and ``release`` with its ticket when its reply is read.
     """
 
-    def __init__(self, max_per_second: float | None = None, *, margin: float = 0.1):
+    def __init__(self, max_per_second: float | None = None, *, margin: float = 0.1, adaptive: bool = True,
+                 start_in_flight: int = START_IN_FLIGHT):
         self.max_per_second = float(max_per_second) if max_per_second else None
         self.margin = margin
+        self.adaptive = adaptive
         self._lock = threading.Lock()
+        self._freed = threading.Condition(self._lock)
         self._pause_until = 0.0
         self._sent: deque[float] = deque()
+        self._acks: deque[tuple[float, int]] = deque()   # (sent at, items accepted)
+        self.learned_rate: float | None = None
+        self.in_flight_limit = float(max(1, start_in_flight))
+        self._slow_start = True
+        self._in_flight = 0
+        self._decreased_at = 0.0
+        self._rate_before = None
+        self._credit = 0
         self.throttled = 0
         self.retries = 0
         self.pauses = 0
@@ -77,6 +103,13 @@ class Throttle:
         with self._lock:
             return max(0.0, self._pause_until - time.monotonic())
 
+    def notice(self) -> str | None:
+        """What a progress display says while Graph's pause is in force (None when nothing is held)."""
+        remaining = self.paused_for
+        if remaining <= 0:
+            return None
+        return f"Graph asked us to slow down: waiting {max(1, math.ceil(remaining))} s"
+
     def wait(self, cancel: threading.Event | None = None) -> None:
         """Block until the shared pause is over (or ``cancel`` is set)."""
         while True:
@@ -86,33 +119,114 @@ class Throttle:
             if interruptible_sleep(remaining, cancel):
                 return
 
-    # rate ceiling --------------------------------------------------------------------------------
+    # limits --------------------------------------------------------------------------------------
+    @property
+    def rate(self) -> float | None:
+        """Items per second allowed now: the fixed ceiling, the learned one, or None (no limit)."""
+        rates = [r for r in (self.max_per_second, self.learned_rate) if r]
+        return min(rates) if rates else None
+
     def _window(self) -> tuple[int, float]:
-        rate = self.max_per_second or 0.0
+        rate = self.rate or 0.0
         if rate >= 1:
             return int(rate), 1.0 + self.margin
         return 1, 1.0 / rate + self.margin
 
-    def acquire(self, n: int = 1, cancel: threading.Event | None = None) -> None:
-        """Block until the pause is over and ``n`` more requests fit under the ceiling."""
+    def chunk_size(self, largest: int = MAX_BATCH) -> int:
+        """How many items one ``$batch`` should carry now (a batch larger than a window would be refused)."""
+        with self._lock:
+            size = min(largest, int(self.in_flight_limit))
+            if self.rate:
+                size = min(size, self._window()[0])
+            return max(1, size)
+
+    def acquire(self, n: int = 1, cancel: threading.Event | None = None) -> float:
+        """Block until the pause is over and ``n`` more items fit the limits; returns the ticket for ``release``."""
         while True:
             self.wait(cancel)
             if cancel is not None and cancel.is_set():
-                return
-            if not self.max_per_second:
-                return
-            cap, window = self._window()
+                return time.monotonic()
             with self._lock:
-                now = time.monotonic()
-                while self._sent and self._sent[0] <= now - window:
-                    self._sent.popleft()
-                if len(self._sent) + n <= cap or not self._sent:
+                if self._in_flight and self._in_flight + n > self.in_flight_limit:
+                    self._freed.wait(0.05)
+                    continue
+                delay = self._rate_delay(n, time.monotonic())
+                if delay <= 0:
+                    now = time.monotonic()
                     self._sent.extend([now] * n)
-                    return
-                must_expire = min(len(self._sent), len(self._sent) + n - cap)
-                delay = self._sent[must_expire - 1] + window - now
+                    self._in_flight += n
+                    return now
             if interruptible_sleep(max(delay, 0.001), cancel):
+                return time.monotonic()
+
+    def _rate_delay(self, n: int, now: float) -> float:
+        """Seconds until ``n`` items fit under the rate (0: now); forgets what left the window."""
+        horizon = now - 2.0 - self.margin
+        while self._acks and self._acks[0][0] < horizon:
+            self._acks.popleft()
+        if not self.rate:
+            while self._sent and self._sent[0] <= horizon:
+                self._sent.popleft()
+            return 0.0
+        cap, window = self._window()
+        while self._sent and self._sent[0] <= now - max(window, 2.0 + self.margin):
+            self._sent.popleft()
+        recent = [t for t in self._sent if t > now - window]
+        if len(recent) + n <= cap or not recent:
+            return 0.0
+        must_expire = min(len(recent), len(recent) + n - cap)
+        return recent[must_expire - 1] + window - now
+
+    def release(self, ticket: float, n: int = 1, *, accepted: int | None = None, throttled: int = 0) -> None:
+        """A request of ``n`` items sent at ``ticket`` has its reply: ``accepted`` items, ``throttled`` 429s."""
+        accepted = (n - throttled) if accepted is None else accepted
+        with self._lock:
+            self._in_flight = max(0, self._in_flight - n)
+            self._freed.notify_all()
+            if accepted:
+                self._acks.append((ticket, accepted))
+            if not self.adaptive:
                 return
+            if throttled:
+                self._slow_down(ticket, accepted)
+            elif accepted:
+                self._speed_up(accepted)
+
+    def _slow_down(self, ticket: float, accepted: int) -> None:
+        # What the server accepted in the second before this request is the best guess of its limit.
+        admitted = sum(k for t, k in self._acks if ticket - 1.0 < t <= ticket)
+        sent = sum(1 for t in self._sent if ticket - 1.0 < t <= ticket)
+        same_event = ticket < self._decreased_at
+        current = self._rate_before if same_event else self.learned_rate
+        if admitted and (current is None or admitted < current):
+            guess = float(admitted)
+        elif current is not None:
+            guess = current * DECREASE
+        else:
+            guess = max(1.0, sent * DECREASE)
+        guess = max(1.0, guess)
+        if same_event:
+            # A reply from the same burst: the largest sound guess wins, never above the rate before it.
+            self.learned_rate = max(self.learned_rate or 1.0, min(guess, current or guess))
+            return
+        self._rate_before = self.learned_rate
+        self.learned_rate = guess
+        self._decreased_at = time.monotonic()
+        self.in_flight_limit = max(1.0, min(self.in_flight_limit, self._in_flight + accepted + 1) * DECREASE)
+        self._slow_start = False
+        self._credit = 0
+
+    def _speed_up(self, accepted: int) -> None:
+        if self._slow_start:
+            self.in_flight_limit = min(MAX_IN_FLIGHT, self.in_flight_limit + accepted)
+            return
+        self.in_flight_limit = min(MAX_IN_FLIGHT, self.in_flight_limit + accepted / self.in_flight_limit)
+        if self.learned_rate is None:
+            return
+        self._credit += accepted
+        if self._credit >= max(1.0, self.learned_rate) * CLEAN_WINDOWS_PER_STEP:
+            self._credit = 0
+            self.learned_rate += 1.0
 
 
 def interruptible_sleep(seconds: float, cancel: threading.Event | None) -> bool:
