@@ -87,6 +87,7 @@ class Outcome:
     request_id: str = ""
     previous_meeting_id: str = ""  # the journal's meeting when Graph no longer held it
     _known: object | None = None  # the journal's Entry from before this run
+    _recorded: bool = False  # in the journal as pending (or better) for this run
     _meeting_existed: bool = False
     _stale: bool = False
     _updated: bool = False
@@ -139,6 +140,7 @@ class Runner:
         self.progress = Progress(total=0)
         self._lock = threading.Lock()
         self._paths: dict[str, tuple[str, str]] = {}
+        self._prepared: tuple[list, list[Outcome], dict] | None = None  # quota_warnings' work, reused by run
         self.run_id = ""
 
     # -- public ---------------------------------------------------------------------------------
@@ -147,7 +149,8 @@ class Runner:
         self.client.check_supports(self.flow, sms=self.sms is not None)
         outcomes = []
         for appt in appointments:
-            appt = appt.with_ids()
+            if not (appt.external_appointment_id and appt.external_id):
+                appt = appt.with_ids()
             organizer_id, _ = self._organizer(appt.organizer)
             key = appointment_key(self.client.profile.key, organizer_id, appt.meeting_external_id)
             outcomes.append(Outcome(key=key, appointment=appt, organizer_id=organizer_id))
@@ -157,6 +160,7 @@ class Runner:
         """Warnings for organizers this run would take past the monthly meeting quota."""
         outcomes = self.prepare(appointments)
         known = self.journal.get_many([o.key for o in outcomes])
+        self._prepared = (appointments, outcomes, known)
         planned = [(o.organizer_id, o.appointment) for o in outcomes
                    if not (o.key in known and known[o.key].done)]
         return quota_warnings(self.journal, self.client.profile.key, planned)
@@ -165,15 +169,17 @@ class Runner:
             invalid_rows: list[tuple[int, str]] = ()) -> RunResult:
         """Send every appointment (Graph confirms even those the journal knows); returns when all are settled."""
         self.progress = Progress(total=len(appointments))
-        outcomes = self.prepare(appointments)
+        prepared, self._prepared = self._prepared, None
+        if prepared is not None and prepared[0] is appointments:
+            _, outcomes, known = prepared  # quota_warnings just did this work for the same list
+        else:
+            outcomes = self.prepare(appointments)
+            known = self.journal.get_many([o.key for o in outcomes])
         self.run_id = self.journal.start_run(profile_key=self.client.profile.key,
                                              profile_name=self.client.profile.name, flow=self.flow,
                                              source=source, total=len(outcomes))
-        known = self.journal.get_many([o.key for o in outcomes])
         for outcome in outcomes:
             outcome._known = known.get(outcome.key)
-        self.journal.upsert_pending(self.run_id, self.client.profile.key, self.flow,
-                                    [(o.key, o.organizer_id, o.appointment) for o in outcomes])
         self._notify()
         chunk_size = MAX_BATCH if self.use_batch else 1
         chunks = [outcomes[i:i + chunk_size] for i in range(0, len(outcomes), chunk_size)]
@@ -185,8 +191,17 @@ class Runner:
                 future.result()
         return self._finish(outcomes, invalid_rows)
 
+    def _record_pending(self, outcomes: list[Outcome]) -> None:
+        self.journal.upsert_pending(self.run_id, self.client.profile.key, self.flow,
+                                    [(o.key, o.organizer_id, o.appointment) for o in outcomes])
+        for outcome in outcomes:
+            outcome._recorded = True
+
     def _finish(self, outcomes: list[Outcome], invalid_rows) -> RunResult:
         cancelled = self.cancel.is_set() and any(o.status == "pending" for o in outcomes)
+        unsent = [o for o in outcomes if not o._recorded]  # chunks a cancel stopped before they started
+        if unsent:
+            self._record_pending(unsent)
         for outcome in outcomes:
             if outcome.status == "pending":
                 outcome.status = "failed"
@@ -215,6 +230,8 @@ class Runner:
             return
         writes = _Writes(self.journal)
         try:
+            # Recorded as pending by the worker that sends them: the first requests need not wait for every row.
+            self._record_pending(chunk)
             plans = {o.key: plan(o.appointment, self.flow, user_path=self._organizer(o.appointment.organizer)[1],
                                  sms=self.sms) for o in chunk}
             live = list(chunk)
