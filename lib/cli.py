@@ -140,6 +140,7 @@ def _load_report(args, organizer: str):
 
 # -- send ---------------------------------------------------------------------------------------
 def _send(args) -> int:
+    started = time.monotonic()  # the summary reports what the user waited for: reading, sign-in and sending
     from lib.graph.signin import AuthError, token_provider_for
     from lib.bulk.export import to_csv_bytes
     from lib.graph.client import GraphClient, GraphError
@@ -171,6 +172,8 @@ def _send(args) -> int:
     except AuthError as exc:
         raise UsageError(f"sign-in failed: {exc.explanation} {exc.fix}") from None
     journal = Journal(default_journal_path())
+    if journal.notice:
+        _say(f"warning: {journal.notice}")
     printer = _ProgressPrinter()
     runner = Runner(client, journal, flow=flow, concurrency=args.concurrency, use_batch=not args.no_batch,
                     sms=SmsOptions() if args.sms else None, on_progress=printer)
@@ -192,8 +195,8 @@ def _send(args) -> int:
     except OSError as exc:
         raise UsageError(f"cannot write {out}: {exc.strerror}. Choose another --out path.") from None
     p = result.progress
-    _say(f"{p.created} created, {p.existing} already existed, {p.failed} failed, {len(invalid)} invalid rows "
-         f"in {p.elapsed:.1f}s. Results: {out}")
+    _say(f"{p.created} created, {p.updated} updated, {p.existing} already existed (confirmed by Graph), "
+         f"{p.failed} failed, {len(invalid)} invalid rows in {_seconds(time.monotonic() - started)}. Results: {out}")
     for outcome in result.outcomes:
         if outcome.status == "failed":
             _say(f"Rows {','.join(map(str, outcome.appointment.source_rows)) or '?'}: {outcome.error}")
@@ -216,7 +219,9 @@ class _ProgressPrinter:
                 return
             self.last = now
             left = f", about {p.seconds_left:.0f}s left" if p.seconds_left else ""
-            text = f"{p.done}/{p.total} done ({p.created} created, {p.existing} existing, {p.failed} failed){left}"
+            counts = f"{p.created} created, {p.updated} updated, {p.existing} existing, {p.failed} failed"
+            notice = getattr(p, "notice", None)
+            text = f"{p.done}/{p.total} done ({counts})" + (f" · {notice}" if notice else left)
             if self.tty:
                 sys.stderr.write("\r" + text.ljust(79))
                 self.printed = True
@@ -227,6 +232,15 @@ class _ProgressPrinter:
     def close(self) -> None:
         if self.tty and self.printed:
             sys.stderr.write("\n")
+
+
+def _seconds(elapsed: float) -> str:
+    """``0.52 s`` under ten seconds (a fast run is not "0.0s"), ``1 min 05 s`` past a minute."""
+    if elapsed < 10:
+        return f"{elapsed:.2f} s"
+    if elapsed < 60:
+        return f"{elapsed:.1f} s"
+    return f"{int(elapsed // 60)} min {int(elapsed % 60):02d} s"
 
 
 def _say(message: str) -> None:

@@ -166,3 +166,55 @@ def test_send_with_a_broken_profile_exits_2_and_says_which_field(tmp_path):
     path = write_csv(tmp_path / "clients.csv", clients_csv(1, "BRK"))
     done = run_cli("send", path, "--connection", profile, home=tmp_path)
     assert done.returncode == 2 and "cloud" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_fresh_sandbox_behind_an_old_journal_gets_real_meetings_and_no_dead_links(sandbox, fresh_sandbox, tmp_path):
+    tag = unique_tag("FRS")
+    path = write_csv(tmp_path / "clients.csv", clients_csv(20, tag))
+    first = run_cli("send", path, "--connection", sandbox.profile_path, "--flow", "join-link",
+                    "--out", tmp_path / "a.csv", home=tmp_path)
+    assert first.returncode == 0, first.stderr
+    # Same journal (same home), a new sandbox that holds nothing: every row must really be created there.
+    done = run_cli("send", path, "--connection", fresh_sandbox.profile_path, "--flow", "join-link",
+                   "--out", tmp_path / "b.csv", home=tmp_path)
+    assert done.returncode == 0, done.stderr
+    rows = read_results(tmp_path / "b.csv")
+    assert {r["status"] for r in rows} == {"created"}
+    held = {m["id"] for m in fresh_sandbox.meetings()}
+    assert {r["onlineMeetingId"] for r in rows} <= held and len(held) == 20
+    assert "20 created" in done.stderr and " in 0.0" not in done.stderr
+
+
+def test_two_sends_at_once_share_one_journal_without_losing_rows(sandbox, tmp_path):
+    env = dict(os.environ, APPOINTMENT_STUDIO_HOME=str(tmp_path / "home"))
+    tags = [unique_tag("TWO"), unique_tag("TWO")]
+    procs = []
+    for n, tag in enumerate(tags):
+        path = write_csv(tmp_path / f"c{n}.csv", clients_csv(60, tag))
+        procs.append(subprocess.Popen(
+            [sys.executable, "-m", "lib", "send", str(path), "--connection", str(sandbox.profile_path),
+             "--no-batch", "--concurrency", "4", "--out", str(tmp_path / f"r{n}.csv")],
+            cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
+    outputs = [p.communicate(timeout=180) for p in procs]
+    for proc, (_, err) in zip(procs, outputs):
+        assert proc.returncode == 0, err
+        assert "Traceback" not in err and "locked" not in err
+    from lib.bulk.journal import Journal
+    journal = Journal(tmp_path / "home" / "journal.sqlite3")
+    for tag in tags:
+        mine = [e for e in journal.entries() if e.external_appointment_id.startswith(tag)]
+        assert len(mine) == 60 and all(e.status == "created" and e.meeting_id for e in mine)
+    assert len(journal.runs()) == 2 and {r["state"] for r in journal.runs()} == {"finished"}
+
+
+def test_a_corrupt_journal_is_kept_aside_with_a_plain_message_and_the_run_goes_on(sandbox, tmp_path):
+    tag = unique_tag("COR")
+    garbage = b"this is not a journal\x00" * 200
+    (tmp_path / "journal.sqlite3").write_bytes(garbage)
+    path = write_csv(tmp_path / "clients.csv", clients_csv(3, tag))
+    done = run_cli("send", path, "--connection", sandbox.profile_path, "--out", tmp_path / "r.csv", home=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr and "could not be read" in done.stderr and "fresh journal" in done.stderr
+    kept = list(tmp_path.glob("journal.sqlite3.corrupt-*"))
+    assert len(kept) == 1 and kept[0].read_bytes() == garbage
+    assert {r["status"] for r in read_results(tmp_path / "r.csv")} == {"created"}

@@ -6,8 +6,6 @@ import csv
 import io
 from typing import Iterable, Sequence
 
-import pandas as pd
-
 # A cell starting with one of these is run as a formula by Excel, LibreOffice and Google Sheets.
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -38,6 +36,8 @@ def to_csv_bytes(columns: Sequence[str], rows: Iterable[Sequence]) -> bytes:
 
 def to_xlsx_bytes(columns: Sequence[str], rows: Iterable[Sequence], sheet_name: str = "Appointments") -> bytes:
     """An XLSX workbook; every text cell is stored as text, never as a formula."""
+    import pandas as pd  # here, not at the top: `send` writes CSV and must not pay pandas' start-up
+
     frame = pd.DataFrame([[safe_cell(v) for v in row] for row in rows], columns=list(columns))
     buffer = io.BytesIO()
     with pd.ExcelWriter(buffer, engine="openpyxl") as writer:

@@ -1,21 +1,36 @@
 """The journal: a local SQLite record of every run, row, request outcome and created appointment.
 
-Results survive a closed browser, a crash or a kill; a re-run reads the journal to do only what is
-missing. Secrets and tokens are never written here.
+It is a record, not the truth: a re-run confirms every appointment with Graph and uses the journal
+to tell created from existing, to keep the ids of meetings Graph no longer holds (``history``) and
+not to text a client twice. Secrets and tokens are never written here.
+
+The app and the command line may write one journal at once: WAL, a busy timeout, short
+``BEGIN IMMEDIATE`` transactions retried while another process holds the write lock, and a file
+lock only around opening (schema upgrade, or setting aside a corrupt or newer file).
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import os
 import sqlite3
 import threading
+import time
 import uuid
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+from filelock import FileLock
+
 from lib.model.appointment import Appointment
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 2  # PRAGMA user_version; 0 with tables is the first layout (no history, no sms_sent_for)
+BUSY_TIMEOUT = 30.0
+BUSY_RETRIES = 5
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -52,7 +67,8 @@ CREATE TABLE IF NOT EXISTS appointments (
     error TEXT,
     request_id TEXT,
     created_at TEXT NOT NULL,
-    updated_at TEXT NOT NULL
+    updated_at TEXT NOT NULL,
+    sms_sent_for TEXT                        -- the meeting id the clients were last texted about
 );
 CREATE INDEX IF NOT EXISTS appointments_by_run ON appointments(run_id);
 CREATE INDEX IF NOT EXISTS appointments_by_start ON appointments(profile_key, organizer, start_utc);
@@ -77,9 +93,24 @@ CREATE TABLE IF NOT EXISTS run_rows (
     error TEXT,
     PRIMARY KEY (run_id, row)
 );
+CREATE TABLE IF NOT EXISTS history (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    appointment_key TEXT NOT NULL,
+    at TEXT NOT NULL,
+    run_id TEXT,
+    meeting_id TEXT,                         -- the meeting Graph no longer holds
+    join_web_url TEXT,
+    client_join_web_url TEXT,
+    reason TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS history_by_appointment ON history(appointment_key);
 """
 
-DONE = ("created", "existing")
+# From the first layout (user_version 0) to version 2.
+UPGRADE_FROM_1 = "ALTER TABLE appointments ADD COLUMN sms_sent_for TEXT;"
+
+DONE = ("created", "existing", "updated")
+
 
 
 def now_iso() -> str:
@@ -117,6 +148,7 @@ class Entry:
     request_id: str | None
     created_at: str
     updated_at: str
+    sms_sent_for: str | None = None
 
     @property
     def done(self) -> bool:
@@ -127,44 +159,112 @@ class Entry:
         return Appointment.from_document(self.document, organizer=self.organizer)
 
 
+class JournalError(Exception):
+    """The journal cannot be used; the message says what to do."""
+
+
 class Journal:
-    """The SQLite journal; one per data folder, safe to share between threads."""
+    """The SQLite journal; one per data folder, safe to share between threads and processes.
+
+    ``notice`` holds a plain sentence when opening had to set the old file aside (corrupt, or
+    written by a newer version of the app) and start a fresh journal beside it; else None.
+    """
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
-        self._db = sqlite3.connect(str(self.path), check_same_thread=False, timeout=30)
-        self._db.row_factory = sqlite3.Row
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(SCHEMA)
+        self.notice: str | None = None
+        with FileLock(str(self.path) + ".lock", timeout=BUSY_TIMEOUT):
+            self._db = self._open_or_set_aside()
+
+    def _open_or_set_aside(self) -> sqlite3.Connection:
+        try:
+            return self._open()
+        except _NewerJournal as exc:
+            kept = _set_aside(self.path, f"v{exc.version}")
+            self.notice = (f"The journal {self.path} was written by a newer version of Appointment Studio "
+                           f"(journal version {exc.version}; this one reads up to {SCHEMA_VERSION}). It is kept as "
+                           f"{kept.name}; a fresh journal was started. Update the app to see its history.")
+        except sqlite3.DatabaseError as exc:
+            if _busy(exc):
+                raise JournalError(f"The journal {self.path} is busy in another program ({exc}). "
+                                   "Close other Appointment Studio windows or commands and try again.") from None
+            kept = _set_aside(self.path, "corrupt")
+            self.notice = (f"The journal {self.path} could not be read ({exc}). It is kept as {kept.name}; a fresh "
+                           "journal was started. Re-running a spreadsheet confirms its appointments with Graph, "
+                           "so nothing is duplicated.")
+        log.warning("%s", self.notice)
+        return self._open()
+
+    def _open(self) -> sqlite3.Connection:
+        _private_file(self.path)
+        db = sqlite3.connect(str(self.path), check_same_thread=False, timeout=BUSY_TIMEOUT, isolation_level=None)
+        try:
+            db.row_factory = sqlite3.Row
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            if version > SCHEMA_VERSION:
+                raise _NewerJournal(version)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: no fsync per commit, still crash-safe
+            if version < SCHEMA_VERSION:
+                legacy = db.execute("SELECT 1 FROM sqlite_master WHERE name='appointments'").fetchone()
+                db.execute("BEGIN IMMEDIATE")
+                if legacy and version == 0:
+                    db.execute(UPGRADE_FROM_1)
+                for statement in SCHEMA.split(";"):
+                    if statement.strip():
+                        db.execute(statement)
+                db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+                db.execute("COMMIT")
+        except BaseException:
+            db.close()
+            raise
+        return db
 
     def close(self) -> None:
         with self._lock:
             self._db.close()
 
-    @contextmanager
-    def _write(self):
-        with self._lock:
-            with self._db:
-                yield self._db
+    def _tx(self, work):
+        """Run ``work(db)`` in one short write transaction, retried while another process writes."""
+        for attempt in range(BUSY_RETRIES + 1):
+            with self._lock:
+                try:
+                    self._db.execute("BEGIN IMMEDIATE")
+                except sqlite3.OperationalError as exc:
+                    if not _busy(exc) or attempt == BUSY_RETRIES:
+                        raise self._busy_error(exc) from None
+                else:
+                    try:
+                        result = work(self._db)
+                        self._db.execute("COMMIT")
+                        return result
+                    except BaseException:
+                        if self._db.in_transaction:
+                            self._db.execute("ROLLBACK")
+                        raise
+            time.sleep(0.05 * 2 ** attempt)
+
+    def _busy_error(self, exc: Exception) -> Exception:
+        if not _busy(exc):
+            return exc
+        return JournalError(f"The journal {self.path} stayed locked by another program for too long. Close other "
+                            "Appointment Studio windows or commands and run again: nothing done so far is lost.")
 
     # -- runs -----------------------------------------------------------------------------------
     def start_run(self, *, profile_key: str, profile_name: str, flow: str, source: str, total: int) -> str:
         """Record a new run; returns its id."""
         run_id = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
-        with self._write() as db:
-            db.execute(
-                "INSERT INTO runs (id, started_at, profile_key, profile_name, flow, source, total) VALUES (?,?,?,?,?,?,?)",
-                (run_id, now_iso(), profile_key, profile_name, flow, source, total),
-            )
+        self._tx(lambda db: db.execute(
+            "INSERT INTO runs (id, started_at, profile_key, profile_name, flow, source, total) VALUES (?,?,?,?,?,?,?)",
+            (run_id, now_iso(), profile_key, profile_name, flow, source, total)))
         return run_id
 
     def finish_run(self, run_id: str, state: str, summary: dict) -> None:
-        with self._write() as db:
-            db.execute("UPDATE runs SET finished_at=?, state=?, summary=? WHERE id=?",
-                       (now_iso(), state, json.dumps(summary), run_id))
+        """Close a run with its state (finished | cancelled) and its counts."""
+        self._tx(lambda db: db.execute("UPDATE runs SET finished_at=?, state=?, summary=? WHERE id=?",
+                                       (now_iso(), state, json.dumps(summary), run_id)))
 
     def runs(self) -> list[dict]:
         """Every run, newest first; runs that never finished show as interrupted."""
@@ -179,14 +279,13 @@ class Journal:
 
     def mark_interrupted_runs(self) -> int:
         """Runs still 'running' when no process runs them were killed or crashed."""
-        with self._write() as db:
-            return db.execute("UPDATE runs SET state='interrupted' WHERE state='running'").rowcount
+        return self._tx(lambda db: db.execute("UPDATE runs SET state='interrupted' WHERE state='running'").rowcount)
 
     def record_rows(self, run_id: str, rows: list[tuple[int, str | None, str, str | None]]) -> None:
         """(row, appointment key, status, error) for each spreadsheet row of a run."""
-        with self._write() as db:
-            db.executemany("INSERT OR REPLACE INTO run_rows (run_id, row, appointment_key, status, error) VALUES (?,?,?,?,?)",
-                           [(run_id, *r) for r in rows])
+        self._tx(lambda db: db.executemany(
+            "INSERT OR REPLACE INTO run_rows (run_id, row, appointment_key, status, error) VALUES (?,?,?,?,?)",
+            [(run_id, *r) for r in rows]))
 
     def run_rows(self, run_id: str) -> list[dict]:
         with self._lock:
@@ -220,8 +319,7 @@ class Journal:
                 json.dumps(list(appt.source_rows)), appt.subject, utc_text(appt.start), utc_text(appt.end), appt.time_zone,
                 json.dumps([c.to_graph() for c in appt.clients]), json.dumps(appt.to_document()), flow, stamp, stamp,
             ))
-        with self._write() as db:
-            db.executemany(
+        self._tx(lambda db: db.executemany(
                 """INSERT INTO appointments (key, profile_key, organizer, external_id, external_appointment_id, run_id,
                        rows, subject, start_utc, end_utc, time_zone, clients, document, flow, created_at, updated_at)
                    VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
@@ -230,30 +328,53 @@ class Journal:
                        time_zone=excluded.time_zone, clients=excluded.clients, document=excluded.document,
                        flow=excluded.flow, updated_at=excluded.updated_at,
                        status=CASE WHEN appointments.status='deleted' THEN 'pending' ELSE appointments.status END""",
-                params,
-            )
+                params))
 
     def update(self, key: str, **fields) -> None:
         """Set outcome fields of one appointment (status, meeting_id, join links, error, request_id)."""
-        allowed = {"status", "meeting_id", "join_web_url", "client_join_web_url", "error", "request_id",
-                   "subject", "start_utc", "end_utc", "document", "clients"}
-        unknown = set(fields) - allowed
-        if unknown:
-            raise ValueError(f"not journal fields: {sorted(unknown)}")
-        fields["updated_at"] = now_iso()
-        sets = ", ".join(f"{name}=?" for name in fields)
-        with self._write() as db:
-            db.execute(f"UPDATE appointments SET {sets} WHERE key=?", (*fields.values(), key))
+        self.record(updates=[(key, fields)])
 
     def log_request(self, *, run_id: str | None, key: str | None, step: str, method: str, path: str,
                     status: int | None, request_id: str | None, error: str | None = None) -> None:
         """One request's outcome (the path holds no secret: ids only)."""
-        with self._write() as db:
-            db.execute(
+        self.record(requests=[dict(run_id=run_id, key=key, step=step, method=method, path=path, status=status,
+                                   request_id=request_id, error=error)])
+
+    def record(self, *, updates=(), requests=(), history=()) -> None:
+        """Several outcomes in one short transaction: a batch's replies cost one commit, not one per row.
+
+        ``updates``: (key, fields) as for ``update``; ``requests``: dicts of ``log_request``'s arguments;
+        ``history``: dicts (key, run_id, meeting_id, join_web_url, client_join_web_url, reason).
+        """
+        stamp = now_iso()
+        statements = []
+        for key, fields in updates:
+            unknown = set(fields) - _UPDATABLE
+            if unknown:
+                raise ValueError(f"not journal fields: {sorted(unknown)}")
+            fields = {**fields, "updated_at": stamp}
+            statements.append((f"UPDATE appointments SET {', '.join(f'{n}=?' for n in fields)} WHERE key=?",
+                               (*fields.values(), key)))
+        for r in requests:
+            statements.append((
                 "INSERT INTO requests (at, run_id, appointment_key, step, method, path, status, request_id, error) "
                 "VALUES (?,?,?,?,?,?,?,?,?)",
-                (now_iso(), run_id, key, step, method, path, status, request_id, error),
-            )
+                (stamp, r.get("run_id"), r.get("key"), r["step"], r["method"], r["path"], r.get("status"),
+                 r.get("request_id"), r.get("error"))))
+        for h in history:
+            statements.append((
+                "INSERT INTO history (appointment_key, at, run_id, meeting_id, join_web_url, client_join_web_url, reason) "
+                "VALUES (?,?,?,?,?,?,?)",
+                (h["key"], stamp, h.get("run_id"), h.get("meeting_id"), h.get("join_web_url"),
+                 h.get("client_join_web_url"), h["reason"])))
+        if statements:
+            self._tx(lambda db: [db.execute(sql, params) for sql, params in statements])
+
+    def history(self, key: str) -> list[dict]:
+        """Meetings this appointment had before, oldest first (ids Graph no longer held when re-sent)."""
+        with self._lock:
+            return [dict(r) for r in self._db.execute(
+                "SELECT * FROM history WHERE appointment_key=? ORDER BY id", (key,))]
 
     def requests_for(self, key: str) -> list[dict]:
         with self._lock:
@@ -289,12 +410,53 @@ class Journal:
         """Meetings this organizer has through us in a calendar month (``YYYY-MM``, UTC)."""
         with self._lock:
             return self._db.execute(
-                "SELECT COUNT(*) FROM appointments WHERE profile_key=? AND organizer=? AND status IN ('created','existing') "
+                "SELECT COUNT(*) FROM appointments WHERE profile_key=? AND organizer=? AND status IN ('created','existing','updated') "
                 "AND substr(start_utc,1,7)=?", (profile_key, organizer, month)).fetchone()[0]
 
     def organizers(self) -> list[str]:
         with self._lock:
             return [r[0] for r in self._db.execute("SELECT DISTINCT organizer FROM appointments ORDER BY 1")]
+
+
+_UPDATABLE = {"status", "meeting_id", "join_web_url", "client_join_web_url", "error", "request_id", "subject",
+              "start_utc", "end_utc", "document", "clients", "sms_sent_for"}
+
+
+class _NewerJournal(Exception):
+    def __init__(self, version: int):
+        super().__init__(version)
+        self.version = version
+
+
+def _busy(exc: Exception) -> bool:
+    text = str(exc).lower()
+    return isinstance(exc, sqlite3.OperationalError) and ("locked" in text or "busy" in text)
+
+
+def _private_file(path: Path) -> None:
+    """Create the journal readable by its owner only (SQLite gives its -wal and -shm files the same mode)."""
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
+        if os.name == "posix":
+            os.chmod(path, 0o600)
+    except OSError:  # a file system without modes: nothing more to do
+        pass
+
+
+def _set_aside(path: Path, why: str) -> Path:
+    """Rename the journal (and its -wal/-shm) out of the way; never delete it. Returns the new name."""
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+    kept = path.with_name(f"{path.name}.{why}-{stamp}")
+    n = 1
+    while kept.exists():
+        n += 1
+        kept = path.with_name(f"{path.name}.{why}-{stamp}-{n}")
+    os.replace(path, kept)
+    for suffix in ("-wal", "-shm"):
+        side = path.with_name(path.name + suffix)
+        if side.exists():
+            os.replace(side, kept.with_name(kept.name + suffix))
+    return kept
 
 
 def utc_text(moment: datetime) -> str:

@@ -4,8 +4,13 @@ Appointments are cut into chunks of up to 20. A worker takes a chunk and sends i
 each step as one JSON batch: first every meeting (createOrGet), then every second step (PUT
 virtualAppointment or the join-link function) for the meetings it got, then SMS if asked. So one
 appointment's dependent steps stay in order while ``concurrency`` chunks are in flight at once.
-Every outcome is written to the journal as it arrives: a crash, a kill or a cancel loses nothing,
-and running again does only what is missing (createOrGet and PUT make repeats harmless).
+
+Graph is the truth, the journal a record: every appointment a run reports was confirmed by Graph in
+that run (createOrGet and PUT are safe to repeat, the join link is a GET). The journal tells an
+existing meeting (same id as last time) from one created again because Graph no longer held the
+old one (its id goes to the journal's history), and keeps clients from being texted twice. Each
+batch's outcomes are written in one short transaction as they arrive: a crash, a kill or a cancel
+loses nothing.
 """
 
 from __future__ import annotations
@@ -13,38 +18,44 @@ from __future__ import annotations
 import threading
 import time
 from collections import defaultdict
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import timezone
 from typing import Callable
 
 from lib.model.appointment import Appointment, ModelError, parse_graph_time
 from lib.model.flows import (JOIN_LINK, STEP_JOIN_LINK, STEP_MEETING, STEP_SMS, STEP_VIRTUAL_APPOINTMENT,
-                    RequestSpec, SmsOptions, organizer_path, plan, update_meeting)
+                             VIRTUAL_APPOINTMENT, RequestSpec, SmsOptions, organizer_path, plan, update_meeting)
 from lib.graph.client import GraphClient, GraphError
 from lib.bulk.journal import Journal, appointment_key
 
 MAX_BATCH = 20
 MONTHLY_MEETING_QUOTA = 2000
+DONE = ("created", "existing", "updated")
+TICK = 0.5  # seconds between progress reports while nothing finishes (a throttling pause shows its countdown)
 
 
 @dataclass
 class Progress:
-    """A snapshot for progress bars: counts, rate and time left."""
+    """A snapshot for progress bars: counts, rate, time left, and what Graph asked us to wait for."""
 
     total: int
     done: int = 0
     created: int = 0
     existing: int = 0
+    updated: int = 0
     failed: int = 0
     started_at: float = field(default_factory=time.monotonic)
+    finished_at: float | None = None
     finished: bool = False
     cancelled: bool = False
     throttled: int = 0
+    notice: str | None = None  # e.g. "Graph asked us to slow down: waiting 12 s"
 
     @property
     def elapsed(self) -> float:
-        return time.monotonic() - self.started_at
+        """Seconds since the run started (until it finished, once it has)."""
+        return (self.finished_at or time.monotonic()) - self.started_at
 
     @property
     def rate(self) -> float:
@@ -53,13 +64,10 @@ class Progress:
 
     @property
     def seconds_left(self) -> float | None:
+        """An estimate from the rate so far; None before the first appointment or after the last."""
         if not self.done or self.finished:
             return None
         return (self.total - self.done) / self.rate if self.rate else None
-
-    @property
-    def fraction(self) -> float:
-        return self.done / self.total if self.total else 1.0
 
 
 @dataclass
@@ -69,7 +77,7 @@ class Outcome:
     key: str
     appointment: Appointment
     organizer_id: str = "me"
-    status: str = "pending"  # created | existing | failed (pending while in flight)
+    status: str = "pending"  # created | existing | updated | failed (pending while in flight)
     meeting_id: str = ""
     join_web_url: str = ""
     client_join_web_url: str = ""
@@ -77,9 +85,12 @@ class Outcome:
     explanation: str = ""
     fix: str = ""
     request_id: str = ""
-    from_journal: bool = False
+    previous_meeting_id: str = ""  # the journal's meeting when Graph no longer held it
+    _known: object | None = None  # the journal's Entry from before this run
+    _recorded: bool = False  # in the journal as pending (or better) for this run
     _meeting_existed: bool = False
     _stale: bool = False
+    _updated: bool = False
     _second_existed: bool = True
 
 
@@ -94,7 +105,22 @@ class RunResult:
 
     @property
     def all_done(self) -> bool:
-        return all(o.status in ("created", "existing") for o in self.outcomes)
+        return all(o.status in DONE for o in self.outcomes)
+
+
+class _Writes:
+    """One chunk's journal writes, flushed in one transaction per step instead of one per row."""
+
+    def __init__(self, journal: Journal):
+        self.journal = journal
+        self.updates: list = []
+        self.requests: list = []
+        self.history: list = []
+
+    def flush(self) -> None:
+        if self.updates or self.requests or self.history:
+            self.journal.record(updates=self.updates, requests=self.requests, history=self.history)
+            self.updates, self.requests, self.history = [], [], []
 
 
 class Runner:
@@ -114,6 +140,7 @@ class Runner:
         self.progress = Progress(total=0)
         self._lock = threading.Lock()
         self._paths: dict[str, tuple[str, str]] = {}
+        self._prepared: tuple[list, list[Outcome], dict] | None = None  # quota_warnings' work, reused by run
         self.run_id = ""
 
     # -- public ---------------------------------------------------------------------------------
@@ -122,7 +149,8 @@ class Runner:
         self.client.check_supports(self.flow, sms=self.sms is not None)
         outcomes = []
         for appt in appointments:
-            appt = appt.with_ids()
+            if not (appt.external_appointment_id and appt.external_id):
+                appt = appt.with_ids()
             organizer_id, _ = self._organizer(appt.organizer)
             key = appointment_key(self.client.profile.key, organizer_id, appt.meeting_external_id)
             outcomes.append(Outcome(key=key, appointment=appt, organizer_id=organizer_id))
@@ -132,41 +160,48 @@ class Runner:
         """Warnings for organizers this run would take past the monthly meeting quota."""
         outcomes = self.prepare(appointments)
         known = self.journal.get_many([o.key for o in outcomes])
+        self._prepared = (appointments, outcomes, known)
         planned = [(o.organizer_id, o.appointment) for o in outcomes
                    if not (o.key in known and known[o.key].done)]
         return quota_warnings(self.journal, self.client.profile.key, planned)
 
     def run(self, appointments: list[Appointment], *, source: str = "",
             invalid_rows: list[tuple[int, str]] = ()) -> RunResult:
-        """Create every appointment not already done; returns when all are settled or cancelled."""
-        outcomes = self.prepare(appointments)
-        self.progress = Progress(total=len(outcomes))
+        """Send every appointment (Graph confirms even those the journal knows); returns when all are settled."""
+        self.progress = Progress(total=len(appointments))
+        prepared, self._prepared = self._prepared, None
+        if prepared is not None and prepared[0] is appointments:
+            _, outcomes, known = prepared  # quota_warnings just did this work for the same list
+        else:
+            outcomes = self.prepare(appointments)
+            known = self.journal.get_many([o.key for o in outcomes])
         self.run_id = self.journal.start_run(profile_key=self.client.profile.key,
                                              profile_name=self.client.profile.name, flow=self.flow,
                                              source=source, total=len(outcomes))
-        known = self.journal.get_many([o.key for o in outcomes])
-        todo = []
         for outcome in outcomes:
-            entry = known.get(outcome.key)
-            if entry and entry.done and entry.flow == self.flow and entry.document == outcome.appointment.to_document():
-                outcome.status, outcome.from_journal = "existing", True
-                outcome.meeting_id = entry.meeting_id or ""
-                outcome.join_web_url = entry.join_web_url or ""
-                outcome.client_join_web_url = entry.client_join_web_url or ""
-                self._count(outcome)
-            else:
-                todo.append(outcome)
-        self.journal.upsert_pending(self.run_id, self.client.profile.key, self.flow,
-                                    [(o.key, o.organizer_id, o.appointment) for o in todo])
+            outcome._known = known.get(outcome.key)
         self._notify()
-
         chunk_size = MAX_BATCH if self.use_batch else 1
-        chunks = [todo[i:i + chunk_size] for i in range(0, len(todo), chunk_size)]
+        chunks = [outcomes[i:i + chunk_size] for i in range(0, len(outcomes), chunk_size)]
         with ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="send") as pool:
-            for future in [pool.submit(self._run_chunk, chunk) for chunk in chunks]:
+            futures = [pool.submit(self._run_chunk, chunk) for chunk in chunks]
+            while wait(futures, timeout=TICK).not_done:
+                self._notify()  # nothing finished for a while: say so (a throttling pause counts down)
+            for future in futures:
                 future.result()
+        return self._finish(outcomes, invalid_rows)
 
+    def _record_pending(self, outcomes: list[Outcome]) -> None:
+        self.journal.upsert_pending(self.run_id, self.client.profile.key, self.flow,
+                                    [(o.key, o.organizer_id, o.appointment) for o in outcomes])
+        for outcome in outcomes:
+            outcome._recorded = True
+
+    def _finish(self, outcomes: list[Outcome], invalid_rows) -> RunResult:
         cancelled = self.cancel.is_set() and any(o.status == "pending" for o in outcomes)
+        unsent = [o for o in outcomes if not o._recorded]  # chunks a cancel stopped before they started
+        if unsent:
+            self._record_pending(unsent)
         for outcome in outcomes:
             if outcome.status == "pending":
                 outcome.status = "failed"
@@ -178,10 +213,12 @@ class Runner:
         for row, message in invalid_rows:
             rows.append((row, None, "invalid", message))
         self.journal.record_rows(self.run_id, rows)
+        self.progress.finished_at = time.monotonic()
         self.progress.finished = True
         self.progress.cancelled = cancelled
+        self.progress.notice = None
         self.progress.throttled = getattr(self.client.throttle, "throttled", 0)
-        summary = {s: sum(o.status == s for o in outcomes) for s in ("created", "existing", "failed")}
+        summary = {s: sum(o.status == s for o in outcomes) for s in ("created", "existing", "updated", "failed")}
         summary["invalid"] = len(invalid_rows)
         self.journal.finish_run(self.run_id, "cancelled" if cancelled else "finished", summary)
         self._notify()
@@ -191,42 +228,56 @@ class Runner:
     def _run_chunk(self, chunk: list[Outcome]) -> None:
         if self.cancel.is_set():
             return
+        writes = _Writes(self.journal)
         try:
+            # Recorded as pending by the worker that sends them: the first requests need not wait for every row.
+            self._record_pending(chunk)
             plans = {o.key: plan(o.appointment, self.flow, user_path=self._organizer(o.appointment.organizer)[1],
                                  sms=self.sms) for o in chunk}
             live = list(chunk)
             for step_index in range(max(len(p) for p in plans.values())):
                 if self.cancel.is_set():
                     return
-                work = []
-                for outcome in live:
-                    steps = plans[outcome.key]
-                    if step_index < len(steps):
-                        spec = steps[step_index]
-                        if spec.needs_meeting_id:
-                            spec = spec.with_meeting_id(outcome.meeting_id)
-                        work.append((outcome, spec))
+                work = self._step_work(live, plans, step_index)
                 results = self._send_all(work)
-                survivors = []
+                failed = set()
                 for outcome, spec in work:
                     result = results[outcome.key]
                     if isinstance(result, GraphError):
-                        self._fail(outcome, spec, result)
+                        self._fail(outcome, spec, result, writes)
+                        failed.add(outcome.key)
                     else:
-                        self._apply(outcome, spec, result)
-                        survivors.append(outcome)
-                live = survivors
+                        self._apply(outcome, spec, result, writes)
+                live = [o for o in live if o.key not in failed]
                 if step_index == 0:
-                    live = self._update_stale_meetings(live)
+                    live = self._update_stale_meetings(live, writes)
+                writes.flush()
             for outcome in live:
-                self._succeed(outcome)
+                self._succeed(outcome, writes)
         except Exception as exc:  # a bug must not lose the other chunks' rows: fail these, loudly
             for outcome in chunk:
                 if outcome.status == "pending":
                     error = GraphError(status=0, code="InternalError", message=f"{type(exc).__name__}: {exc}")
-                    self._fail(outcome, None, error)
+                    self._fail(outcome, None, error, writes)
+        finally:
+            writes.flush()
 
-    def _update_stale_meetings(self, live: list[Outcome]) -> list[Outcome]:
+    def _step_work(self, live: list[Outcome], plans: dict, step_index: int) -> list[tuple[Outcome, RequestSpec]]:
+        """This step's request for each appointment still going; no second text for a meeting already texted."""
+        work = []
+        for outcome in live:
+            steps = plans[outcome.key]
+            if step_index >= len(steps):
+                continue
+            spec = steps[step_index]
+            if spec.step == STEP_SMS and outcome._known is not None and outcome._known.sms_sent_for == outcome.meeting_id:
+                continue
+            if spec.needs_meeting_id:
+                spec = spec.with_meeting_id(outcome.meeting_id)
+            work.append((outcome, spec))
+        return work
+
+    def _update_stale_meetings(self, live: list[Outcome], writes: _Writes) -> list[Outcome]:
         """createOrGet returns an existing meeting unchanged: PATCH those whose subject or times were edited."""
         work = [(o, update_meeting(o.appointment, self._organizer(o.appointment.organizer)[1]).with_meeting_id(o.meeting_id))
                 for o in live if o._stale]
@@ -236,11 +287,10 @@ class Runner:
         for outcome, spec in work:
             result = results[outcome.key]
             if isinstance(result, GraphError):
-                self._fail(outcome, spec, result)
+                self._fail(outcome, spec, result, writes)
             else:
-                outcome._meeting_existed = False  # changed now, so not "already there" as it was
-                self.journal.log_request(run_id=self.run_id, key=outcome.key, step=spec.step, method=spec.method,
-                                         path=spec.path, status=result.status, request_id=result.request_id)
+                outcome._updated = True
+                writes.requests.append(_request_row(self.run_id, outcome.key, spec, result.status, result.request_id))
         return [o for o in live if o.status == "pending"]
 
     def _send_all(self, work: list[tuple[Outcome, RequestSpec]]) -> dict:
@@ -263,34 +313,58 @@ class Runner:
                     results[outcome.key] = exc
         return results
 
-    def _apply(self, outcome: Outcome, spec: RequestSpec, response) -> None:
+    def _apply(self, outcome: Outcome, spec: RequestSpec, response, writes: _Writes) -> None:
         body = response.body if isinstance(response.body, dict) else {}
         retried = getattr(response, "attempts", 1) > 1
         outcome.request_id = response.request_id or outcome.request_id
         if spec.step == STEP_MEETING:
-            outcome.meeting_id = body.get("id", "")
-            outcome.join_web_url = body.get("joinWebUrl", "") or ""
-            outcome._meeting_existed = response.status == 200 and not retried
-            outcome._stale = response.status == 200 and _differs(body, outcome.appointment)
-            self.journal.update(outcome.key, meeting_id=outcome.meeting_id, join_web_url=outcome.join_web_url,
-                                request_id=outcome.request_id)
+            self._apply_meeting(outcome, body, response.status == 200 and not retried, writes)
         elif spec.step == STEP_VIRTUAL_APPOINTMENT:
             outcome.client_join_web_url = body.get("appointmentClientJoinWebUrl", "") or ""
             outcome._second_existed = response.status == 200 and not retried
         elif spec.step == STEP_JOIN_LINK:
             outcome.client_join_web_url = body.get("value", "") or ""
-        self.journal.log_request(run_id=self.run_id, key=outcome.key, step=spec.step, method=spec.method,
-                                 path=spec.path, status=response.status, request_id=response.request_id)
+        elif spec.step == STEP_SMS:
+            writes.updates.append((outcome.key, {"sms_sent_for": outcome.meeting_id}))
+        writes.requests.append(_request_row(self.run_id, outcome.key, spec, response.status, response.request_id))
 
-    def _succeed(self, outcome: Outcome) -> None:
-        existed = outcome._meeting_existed and outcome._second_existed
-        outcome.status = "existing" if existed else "created"
-        self.journal.update(outcome.key, status=outcome.status, meeting_id=outcome.meeting_id,
-                            join_web_url=outcome.join_web_url, client_join_web_url=outcome.client_join_web_url,
-                            error=None, request_id=outcome.request_id or None)
+    def _apply_meeting(self, outcome: Outcome, body: dict, got_existing: bool, writes: _Writes) -> None:
+        """Tell an existing meeting from one created again because Graph no longer held the journal's."""
+        outcome.meeting_id = body.get("id", "") or ""
+        outcome.join_web_url = body.get("joinWebUrl", "") or ""
+        known = outcome._known
+        known_id = known.meeting_id if known is not None else ""
+        if known_id and known_id != outcome.meeting_id:
+            outcome._meeting_existed = False
+            outcome.previous_meeting_id = known_id
+            reason = ("deleted from the app, created again" if known.status == "deleted"
+                      else "Graph no longer held this meeting; a new one was created")
+            writes.history.append(dict(key=outcome.key, run_id=self.run_id, meeting_id=known_id, reason=reason,
+                                       join_web_url=known.join_web_url, client_join_web_url=known.client_join_web_url))
+        else:
+            # A retried createOrGet answers 200 for the meeting its lost first attempt made: the journal knows better.
+            outcome._meeting_existed = bool(known_id) or got_existing
+        outcome._stale = outcome._meeting_existed and _differs(body, outcome.appointment)
+        writes.updates.append((outcome.key, dict(meeting_id=outcome.meeting_id, join_web_url=outcome.join_web_url,
+                                                 request_id=outcome.request_id or None)))
+
+    def _settled(self, outcome: Outcome) -> str:
+        if not (outcome._meeting_existed and outcome._second_existed):
+            return "created"
+        known = outcome._known
+        edited = (self.flow == VIRTUAL_APPOINTMENT and known is not None
+                  and (known.document or {}).get("virtualAppointment")
+                  != outcome.appointment.to_document().get("virtualAppointment"))
+        return "updated" if outcome._updated or edited else "existing"
+
+    def _succeed(self, outcome: Outcome, writes: _Writes) -> None:
+        outcome.status = self._settled(outcome)
+        writes.updates.append((outcome.key, dict(
+            status=outcome.status, meeting_id=outcome.meeting_id, join_web_url=outcome.join_web_url,
+            client_join_web_url=outcome.client_join_web_url, error=None, request_id=outcome.request_id or None)))
         self._count(outcome)
 
-    def _fail(self, outcome: Outcome, spec: RequestSpec | None, error: GraphError) -> None:
+    def _fail(self, outcome: Outcome, spec: RequestSpec | None, error: GraphError, writes: _Writes) -> None:
         outcome.status = "failed"
         step = f"{spec.step}: " if spec is not None and spec.step != STEP_MEETING else ""
         outcome.error = step + (getattr(error, "explanation", "") or str(error))
@@ -298,21 +372,21 @@ class Runner:
         outcome.fix = getattr(error, "fix", "") or ""
         outcome.request_id = getattr(error, "request_id", "") or outcome.request_id
         if spec is not None and spec.step == STEP_SMS and outcome.meeting_id:
-            # The appointment itself exists; only the text message failed.
-            outcome.status = "created"
+            outcome.status = self._settled(outcome)  # the appointment itself is there; only the text failed
         if spec is not None:
-            self.journal.log_request(run_id=self.run_id, key=outcome.key, step=spec.step, method=spec.method,
-                                     path=spec.path, status=getattr(error, "status", 0) or None,
-                                     request_id=outcome.request_id or None, error=str(error))
-        self.journal.update(outcome.key, status=outcome.status, error=_with_fix(outcome),
-                            meeting_id=outcome.meeting_id or None, join_web_url=outcome.join_web_url or None,
-                            client_join_web_url=outcome.client_join_web_url or None,
-                            request_id=outcome.request_id or None)
+            writes.requests.append(_request_row(self.run_id, outcome.key, spec, getattr(error, "status", 0) or None,
+                                                outcome.request_id or None, error=str(error)))
+        writes.updates.append((outcome.key, dict(
+            status=outcome.status, error=_with_fix(outcome), meeting_id=outcome.meeting_id or None,
+            join_web_url=outcome.join_web_url or None, client_join_web_url=outcome.client_join_web_url or None,
+            request_id=outcome.request_id or None)))
         self._count(outcome)
 
     # -- helpers --------------------------------------------------------------------------------
     def _organizer(self, organizer: str) -> tuple[str, str]:
         """(journal organizer id, Graph user path) for an appointment's organizer."""
+        # TODO(lead): the /me vs /users/{id} decision below becomes a call into the transport engineer's
+        # function in lib/graph once it exists; keep the (journal id, path) pair this returns.
         profile = self.client.profile
         if profile.auth == "device_code":
             return "me", "/me"
@@ -333,16 +407,17 @@ class Runner:
     def _count(self, outcome: Outcome) -> None:
         with self._lock:
             self.progress.done += 1
-            if outcome.status == "created":
-                self.progress.created += 1
-            elif outcome.status == "existing":
-                self.progress.existing += 1
+            if outcome.status in ("created", "existing", "updated"):
+                setattr(self.progress, outcome.status, getattr(self.progress, outcome.status) + 1)
             else:
                 self.progress.failed += 1
-            self.progress.throttled = getattr(self.client.throttle, "throttled", 0)
         self._notify()
 
     def _notify(self) -> None:
+        throttle = self.client.throttle
+        self.progress.throttled = getattr(throttle, "throttled", 0)
+        if not self.progress.finished:
+            self.progress.notice = getattr(throttle, "notice", lambda: None)()
         if self.on_progress is not None:
             try:
                 self.on_progress(self.progress)
@@ -365,6 +440,12 @@ def _with_fix(outcome: Outcome) -> str | None:
     if not outcome.error:
         return None
     return f"{outcome.error} {outcome.fix}".strip() if outcome.fix and outcome.fix not in outcome.error else outcome.error
+
+
+def _request_row(run_id: str, key: str, spec: RequestSpec, status, request_id, error: str | None = None) -> dict:
+    """A request's outcome as the journal logs it (the path holds ids only, no secret)."""
+    return dict(run_id=run_id, key=key, step=spec.step, method=spec.method, path=spec.path, status=status,
+                request_id=request_id or None, error=error)
 
 
 def quota_warnings(journal: Journal, profile_key: str, planned: list[tuple[str, Appointment]]) -> list[str]:

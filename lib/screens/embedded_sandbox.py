@@ -9,7 +9,6 @@ in a terminal) is reused instead of starting a second one.
 from __future__ import annotations
 
 import atexit
-import fcntl
 import json
 import threading
 from dataclasses import dataclass, field
@@ -17,6 +16,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import requests
+from filelock import FileLock
 
 PROBE_TIMEOUT = 3.0
 _lock = threading.Lock()
@@ -120,18 +120,6 @@ def _get_json(url: str, ca_path: Path) -> dict:
     return response.json()
 
 
-class _folder_lock:
-    """An advisory lock on the data folder, so two app processes never start two sandboxes at once."""
-
-    def __init__(self, folder: Path):
-        self.path = folder / ".embedded.lock"
-        self.handle = None
-
-    def __enter__(self):
-        self.handle = open(self.path, "a+")
-        fcntl.flock(self.handle, fcntl.LOCK_EX)
-        return self
-
-    def __exit__(self, *exc):
-        fcntl.flock(self.handle, fcntl.LOCK_UN)
-        self.handle.close()
+def _folder_lock(folder: Path) -> FileLock:
+    """A lock on the data folder across processes (any OS), so two app processes never start two sandboxes."""
+    return FileLock(str(folder / ".embedded.lock"))

@@ -1,10 +1,16 @@
 """The journal keeps every appointment and run across restarts, and never holds secrets."""
 
+import multiprocessing
+import os
+import sqlite3
+import stat
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from lib.model.appointment import Appointment, Client
-from lib.bulk.journal import Journal, appointment_key
+from lib.bulk.journal import SCHEMA, Journal, appointment_key
 
 UTC = ZoneInfo("UTC")
 
@@ -60,3 +66,78 @@ def test_unfinished_runs_are_marked_interrupted(tmp_path):
     journal.start_run(profile_key="p", profile_name="x", flow="join-link", source="", total=3)
     assert journal.mark_interrupted_runs() == 1
     assert journal.runs()[0]["state"] == "interrupted"
+
+
+def test_a_corrupt_journal_is_set_aside_and_a_fresh_one_started(tmp_path):
+    path = tmp_path / "journal.sqlite3"
+    path.write_bytes(b"\x00garbage" * 512)
+    journal = Journal(path)
+    assert journal.notice and "could not be read" in journal.notice and "fresh journal" in journal.notice
+    kept, = tmp_path.glob("journal.sqlite3.corrupt-*")
+    assert kept.read_bytes() == b"\x00garbage" * 512
+    assert kept.name in journal.notice
+    journal.start_run(profile_key="p", profile_name="x", flow="join-link", source="", total=0)
+    assert len(journal.runs()) == 1
+
+
+def test_a_journal_from_a_newer_version_is_kept_and_not_touched(tmp_path):
+    path = tmp_path / "journal.sqlite3"
+    Journal(path).close()
+    db = sqlite3.connect(path)
+    db.execute("PRAGMA user_version=99")
+    db.close()
+    journal = Journal(path)
+    assert journal.notice and "newer version" in journal.notice
+    kept, = tmp_path.glob("journal.sqlite3.v99-*")
+    assert sqlite3.connect(kept).execute("PRAGMA user_version").fetchone()[0] == 99
+    assert journal.runs() == []
+
+
+def test_a_journal_of_the_first_layout_is_upgraded_in_place(tmp_path):
+    path = tmp_path / "journal.sqlite3"
+    db = sqlite3.connect(path)
+    db.executescript(SCHEMA.replace(",\n    sms_sent_for TEXT", "").split("CREATE TABLE IF NOT EXISTS history")[0])
+    db.close()
+    journal = Journal(path)
+    assert journal.notice is None
+    key = appointment_key("p", "me", appt(1).meeting_external_id)
+    journal.upsert_pending("r", "p", "join-link", [(key, "me", appt(1))])
+    journal.record(updates=[(key, {"sms_sent_for": "M1"})],
+                   history=[dict(key=key, meeting_id="M0", reason="test")])
+    assert journal.get(key).sms_sent_for == "M1" and journal.history(key)[0]["meeting_id"] == "M0"
+
+
+@pytest.mark.skipif(os.name != "posix", reason="file modes are POSIX")
+def test_the_journal_is_readable_by_its_owner_only(tmp_path):
+    journal = Journal(tmp_path / "journal.sqlite3")
+    journal.start_run(profile_key="p", profile_name="x", flow="join-link", source="", total=0)
+    for name in ("journal.sqlite3", "journal.sqlite3-wal"):
+        assert stat.S_IMODE((tmp_path / name).stat().st_mode) == 0o600, name
+
+
+def _write_many(path: str, worker: int, count: int) -> None:
+    journal = Journal(path)
+    for n in range(count):
+        a = appt(n)
+        key = appointment_key("p", f"w{worker}", a.meeting_external_id)
+        run = journal.start_run(profile_key="p", profile_name="x", flow="join-link", source="", total=1)
+        journal.upsert_pending(run, "p", "join-link", [(key, f"w{worker}", a)])
+        journal.record(updates=[(key, {"status": "created", "meeting_id": f"M{worker}-{n}"})],
+                       requests=[dict(run_id=run, key=key, step="meeting", method="POST", path="/x", status=201)])
+        journal.finish_run(run, "finished", {"created": 1})
+    journal.close()
+
+
+def test_two_processes_writing_one_journal_lose_nothing(tmp_path):
+    path = str(tmp_path / "journal.sqlite3")
+    Journal(path).close()
+    context = multiprocessing.get_context("spawn")
+    workers = [context.Process(target=_write_many, args=(path, w, 150)) for w in range(2)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join(120)
+    assert [w.exitcode for w in workers] == [0, 0]
+    journal = Journal(path)
+    assert len(journal.entries(status="created")) == 300
+    assert len(journal.runs()) == 300 and {r["state"] for r in journal.runs()} == {"finished"}

@@ -5,10 +5,12 @@ from __future__ import annotations
 import threading
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
+from urllib.parse import quote
 
 import pytest
 
 from lib.model.appointment import Appointment, Client
+from lib.model.flows import SmsOptions
 from lib.graph.signin import token_provider_for
 from lib.graph.client import GraphClient
 from lib.graph.pacing import Throttle
@@ -36,15 +38,65 @@ def test_every_appointment_is_created_with_its_links(sandbox, tmp_path, flow):
     assert len(journal.entries(run_id=result.run_id, status="created")) == 45
 
 
-def test_a_second_run_reads_the_journal_and_sends_nothing(sandbox, tmp_path):
+def test_a_second_run_confirms_every_appointment_with_graph_in_one_batch_per_step(sandbox, tmp_path):
     tag = unique_tag("JRN")
-    runner, _ = make_runner(sandbox, tmp_path)
-    runner.run(appointments(5, tag))
+    runner, journal = make_runner(sandbox, tmp_path)
+    first = runner.run(appointments(5, tag))
     before = sandbox.stats()["requests"]
     again = runner.run(appointments(5, tag))
     assert {o.status for o in again.outcomes} == {"existing"}
-    assert all(o.from_journal for o in again.outcomes)
-    assert sandbox.stats()["requests"] == before
+    assert [o.meeting_id for o in again.outcomes] == [o.meeting_id for o in first.outcomes]
+    assert sandbox.stats()["requests"] - before == 2  # one createOrGet batch, one virtualAppointment batch
+    assert meetings_with_prefix(sandbox, tag) == {f"{tag}-{i:04d}": 1 for i in range(5)}
+    assert all(journal.history(o.key) == [] for o in again.outcomes)
+
+
+@pytest.mark.parametrize("flow", ["virtual-appointment", "join-link"])
+def test_a_fresh_sandbox_behind_an_old_journal_gets_every_row_really_created(sandbox, fresh_sandbox, tmp_path, flow):
+    tag = unique_tag("OLD")
+    old, journal = make_runner(sandbox, tmp_path, flow=flow)
+    first = old.run(appointments(25, tag))
+    assert first.all_done
+    journal.close()
+
+    runner, journal = make_runner(fresh_sandbox, tmp_path, flow=flow)  # same journal file, empty server
+    result = runner.run(appointments(25, tag))
+    assert {o.status for o in result.outcomes} == {"created"}
+    held = {m["id"] for m in _meetings(fresh_sandbox)}
+    assert {o.meeting_id for o in result.outcomes} <= held and len(held) == 25
+    assert all(o.client_join_web_url for o in result.outcomes)
+    old_ids = {o.key: o.meeting_id for o in first.outcomes}
+    for outcome in result.outcomes:
+        assert outcome.previous_meeting_id == old_ids[outcome.key]
+        assert [h["meeting_id"] for h in journal.history(outcome.key)] == [old_ids[outcome.key]]
+        assert journal.get(outcome.key).meeting_id == outcome.meeting_id
+
+
+def test_meetings_deleted_on_the_server_between_runs_are_created_again(sandbox, tmp_path):
+    tag = unique_tag("DEL")
+    runner, journal = make_runner(sandbox, tmp_path)
+    first = runner.run(appointments(3, tag))
+    gone = first.outcomes[:2]
+    for outcome in gone:  # as if deleted in Teams
+        runner.client.request("DELETE", "v1.0", f"/me/onlineMeetings/{quote(outcome.meeting_id, safe='')}")
+    result = runner.run(appointments(3, tag))
+    assert [o.status for o in result.outcomes] == ["created", "created", "existing"]
+    for before, after in zip(gone, result.outcomes):
+        assert after.meeting_id != before.meeting_id
+        assert journal.history(after.key)[0]["meeting_id"] == before.meeting_id
+    held = {m["id"] for m in _meetings(sandbox)}
+    assert {o.meeting_id for o in result.outcomes} <= held
+    assert meetings_with_prefix(sandbox, tag) == {f"{tag}-{i:04d}": 1 for i in range(3)}
+
+
+def test_a_text_message_already_sent_is_not_sent_again(sandbox, tmp_path):
+    tag = unique_tag("SMS")
+    runner, _ = make_runner(sandbox, tmp_path, flow="join-link", sms=SmsOptions())
+    assert runner.run(appointments(3, tag)).all_done
+    sent = sandbox.stats()["smsSent"]
+    again = runner.run(appointments(3, tag))
+    assert {o.status for o in again.outcomes} == {"existing"}
+    assert sandbox.stats()["smsSent"] == sent
 
 
 def test_throttling_pauses_all_workers_and_every_row_still_ends_created(fresh_sandbox, tmp_path):
@@ -144,7 +196,7 @@ def test_an_edited_subject_or_time_updates_the_existing_meeting_instead_of_makin
     moved = [replace(original[0], subject="Moved visit", start=original[0].start + timedelta(hours=2),
                      end=original[0].end + timedelta(hours=2)), original[1]]
     result = runner.run(moved)
-    assert result.all_done
+    assert [o.status for o in result.outcomes] == ["updated", "existing"]
     stored = {m["externalId"]: m for m in _meetings(sandbox) if (m.get("externalId") or "").startswith(tag)}
     assert len(stored) == 2
     first = stored[f"{tag}-0000"]
