@@ -5,7 +5,8 @@ from datetime import datetime, time, timedelta
 import streamlit as st
 
 from lib.screens import actions
-from lib.screens.appointments_view import COLUMNS, entry_label, entry_rows, run_label
+from lib.screens.appointments_view import (COLUMNS, entry_label, entry_rows, run_label, selected_key,
+                                           selection_for, table_key)
 from lib.bulk.export import to_csv_bytes, to_xlsx_bytes
 from ui import messages, state
 
@@ -66,12 +67,16 @@ rows = entry_rows(entries)
 counts = {s: sum(e.status == s for e in entries) for s in ("created", "existing", "failed", "deleted", "pending")}
 st.markdown(f"**{len(entries):,} appointment{'s' if len(entries) != 1 else ''}** · "
             + " · ".join(f"{n:,} {s}" for s, n in counts.items() if n))
+# The selection is kept as the appointment's key, never as a row position: a new table key after a
+# re-sort, with the tick put back on the same appointment.
+st.session_state["ap_table_key"] = table_key(rows)
 table = st.dataframe(
-    rows, key="ap_table", hide_index=True, width="stretch", height=min(420, 38 + 35 * len(rows)),
-    on_select="rerun", selection_mode="single-row",
+    rows, key=st.session_state["ap_table_key"], hide_index=True, width="stretch",
+    height=min(420, 38 + 35 * len(rows)), on_select="rerun", selection_mode="single-row",
+    selection_default=selection_for(rows, st.session_state.get("ap_selected")),
     column_order=[c for c in COLUMNS if c not in ("key",)],
     column_config={
-        "start": st.column_config.TextColumn("Start", width="medium"),
+        "start": st.column_config.TextColumn("Start (its own time zone)", width="medium"),
         "status": st.column_config.TextColumn("Status", width="small"),
         "clients": st.column_config.TextColumn("Clients"),
         "subject": st.column_config.TextColumn("Subject"),
@@ -96,39 +101,50 @@ xlsx_col.download_button("Download Excel", lambda: to_xlsx_bytes(export_columns,
                          mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 # -- one appointment ------------------------------------------------------------------------------------
-selected = table.selection.rows if table is not None else []
-if not selected:
-    st.caption("Select a row (the box at its left) to refresh its links, change it, delete it or text the clients.")
-    st.stop()
-entry = journal.get(rows[selected[0]]["key"])
+chosen = selected_key(rows, table.selection.rows if table is not None else [])
+st.session_state["ap_selected"] = chosen
+entry = journal.get(chosen) if chosen else None
 if entry is None:
+    st.caption("Select a row (the box at its left) to refresh its links, change it, delete it or text the clients.")
     st.stop()
 
 st.subheader(entry_label(entry))
+done = st.session_state.get("ap_done")
+if done and done[0] == entry.key:
+    if done[1] == "ok":
+        st.success(done[2], icon=":material/check_circle:")
+    else:
+        messages.show_error(done[2], what="Not done")
 profile = state.profile()
 if profile is None or entry.profile_key != profile.key:
     st.warning("This appointment was made over another connection. Switch to that connection on the "
                "**Connection** page to change it.", icon=":material/swap_horiz:")
     st.stop()
 
+gone = entry.status == "deleted"
 links = st.columns(3)
 if entry.client_join_web_url:
-    links[0].link_button("Client join link", entry.client_join_web_url, icon=":material/link:", width="stretch")
+    links[0].link_button("Client join link", entry.client_join_web_url, icon=":material/link:", width="stretch",
+                         disabled=gone, help="The meeting was deleted; this link no longer works." if gone else None)
 if entry.join_web_url:
-    links[1].link_button("Organizer join link", entry.join_web_url, icon=":material/videocam:", width="stretch")
+    links[1].link_button("Organizer join link", entry.join_web_url, icon=":material/videocam:", width="stretch",
+                         disabled=gone, help="The meeting was deleted; this link no longer works." if gone else None)
 if entry.error:
     st.error(entry.error, icon=":material/error:")
 
 
 def run_action(action: str, **options) -> None:
-    """Send an action's requests and keep the outcome for the message below the buttons."""
+    """Send an action's requests and keep what was done to whom for the message under the heading."""
     try:
-        steps = actions.plan_action(entry, action, **options)
-        client = state.client()
-        bodies = [client.send(spec).body for spec in steps]
-        st.session_state["ap_done"] = (entry.key, "ok", actions.apply(journal, entry, action, steps, bodies))
+        st.session_state["ap_done"] = (entry.key, "ok", actions.run(state.client(), journal, entry, action, **options))
     except Exception as exc:  # GraphError and ModelError explain themselves
         st.session_state["ap_done"] = (entry.key, "error", exc)
+
+
+def unavailable(column, action: str, icon: str, reason: str) -> None:
+    """An action that cannot run: a greyed button that says why, and no box to confirm it in."""
+    column.button(actions.ACTION_TITLES[action], icon=icon, width="stretch", disabled=True, help=reason,
+                  key=f"ap_off_{action}_{entry.key}")
 
 
 auth = profile.auth
@@ -138,24 +154,31 @@ if refresh_col.button(actions.ACTION_TITLES[actions.REFRESH], icon=":material/sy
     run_action(actions.REFRESH)
     st.rerun()
 appt = entry.appointment()
-with update_col.popover(actions.ACTION_TITLES[actions.UPDATE], icon=":material/edit_calendar:", width="stretch",
-                        disabled=not actions.availability(entry, actions.UPDATE, auth=auth).allowed):
-    subject = st.text_input("Subject", appt.subject, key=f"ap_subject_{entry.key}")
-    local_start = appt.start
-    new_day = st.date_input("Date", local_start.date(), key=f"ap_day_{entry.key}")
-    new_start = st.time_input("Start", local_start.time(), key=f"ap_start_{entry.key}", step=300)
-    minutes = st.number_input("Duration (minutes)", 1, 1440, appt.duration_minutes, key=f"ap_len_{entry.key}")
-    st.caption(f"Times are in {appt.time_zone}.")
-    if st.button("Save changes", type="primary", key=f"ap_save_{entry.key}"):
-        start = datetime.combine(new_day, new_start, tzinfo=appt.start.tzinfo)
-        run_action(actions.UPDATE, subject=subject, start=start, end=start + timedelta(minutes=int(minutes)))
-        st.rerun()
-with delete_col.popover(actions.ACTION_TITLES[actions.DELETE], icon=":material/delete:", width="stretch",
-                        disabled=not actions.availability(entry, actions.DELETE, auth=auth).allowed):
-    st.write("The Teams meeting is deleted; the join links stop working. This cannot be undone.")
-    if st.button("Delete the meeting", type="primary", key=f"ap_delete_{entry.key}"):
-        run_action(actions.DELETE)
-        st.rerun()
+can_update = actions.availability(entry, actions.UPDATE, auth=auth)
+if not can_update.allowed:
+    unavailable(update_col, actions.UPDATE, ":material/edit_calendar:", can_update.reason)
+else:
+    with update_col.popover(actions.ACTION_TITLES[actions.UPDATE], icon=":material/edit_calendar:", width="stretch"):
+        subject = st.text_input("Subject", appt.subject, key=f"ap_subject_{entry.key}")
+        # One row, so the date picker opens over the caption, not over Save.
+        day_col, start_col, length_col = st.columns(3)
+        new_day = day_col.date_input("Date", appt.start.date(), key=f"ap_day_{entry.key}", format="YYYY-MM-DD")
+        new_start = start_col.time_input("Start", appt.start.time(), key=f"ap_start_{entry.key}", step=300)
+        minutes = length_col.number_input("Minutes", 1, 1440, appt.duration_minutes, key=f"ap_len_{entry.key}")
+        st.caption(f"Times are in {appt.time_zone}.")
+        if st.button("Save changes", type="primary", key=f"ap_save_{entry.key}"):
+            start = datetime.combine(new_day, new_start, tzinfo=appt.start.tzinfo)
+            run_action(actions.UPDATE, subject=subject, start=start, end=start + timedelta(minutes=int(minutes)))
+            st.rerun()
+can_delete = actions.availability(entry, actions.DELETE, auth=auth)
+if not can_delete.allowed:
+    unavailable(delete_col, actions.DELETE, ":material/delete:", can_delete.reason)
+else:
+    with delete_col.popover(actions.ACTION_TITLES[actions.DELETE], icon=":material/delete:", width="stretch"):
+        st.write("The Teams meeting is deleted; the join links stop working. This cannot be undone.")
+        if st.button("Delete the meeting", type="primary", key=f"ap_delete_{entry.key}"):
+            run_action(actions.DELETE)
+            st.rerun()
 
 sms_ok = actions.availability(entry, actions.SMS_CONFIRMATION, auth=auth)
 sms_col, reminder_col, _ = st.columns(3)
@@ -168,13 +191,6 @@ if reminder_col.button(actions.ACTION_TITLES[actions.SMS_REMINDER], icon=":mater
     run_action(actions.SMS_REMINDER)
     st.rerun()
 st.caption(f":material/info: {actions.SMS_CAVEAT}" + (f" {sms_ok.reason}" if not sms_ok.allowed else ""))
-
-done = st.session_state.get("ap_done")
-if done and done[0] == entry.key:
-    if done[1] == "ok":
-        st.success(done[2], icon=":material/check_circle:")
-    else:
-        messages.show_error(done[2], what="Not done")
 
 with st.expander("Graph requests sent for this appointment", icon=":material/history:"):
     history = journal.requests_for(entry.key)

@@ -5,8 +5,8 @@ from datetime import date, time
 import pandas as pd
 import streamlit as st
 
-from lib.model.appointment import Appointment, ModelError
-from lib.screens.designer import DesignerForm, RecordingClient, Templates, fresh_copy, preview
+from lib.model.appointment import ModelError
+from lib.screens.designer import DesignerForm, RecordingClient, Templates, fresh_copy, preview, zone_label
 from lib.model.flows import FLOW_TITLES, FLOWS, JOIN_LINK, SmsOptions, plan
 from lib.datafolder import studio_home
 from lib.bulk.runner import Runner
@@ -18,12 +18,7 @@ state.through_navigation()
 
 TEMPLATES = Templates(studio_home() / "templates")
 FIELDS = ("subject", "day", "start", "duration", "end", "time_zone", "organizer", "allow_browser_join",
-          "external_appointment_id", "external_appointment_url")
-
-
-def browser_zone() -> str:
-    zone = getattr(st.context, "timezone", None) or "UTC"
-    return zone if isinstance(zone, str) else "UTC"
+          "external_appointment_id", "external_appointment_url", "external_id")
 
 
 def load_form(form: DesignerForm) -> None:
@@ -40,13 +35,15 @@ def load_form(form: DesignerForm) -> None:
 
 def load_document(text: str | bytes, source: str) -> None:
     try:
-        form = DesignerForm.from_appointment(Appointment.from_document(text))
+        form = DesignerForm.from_document(text, preferred_zone=state.browser_zone())
     except ModelError as exc:
         st.session_state["designer_load_error"] = (source, exc)
         return
     st.session_state.pop("designer_load_error", None)
+    if not form.clients and "designer_form" in st.session_state:  # a meeting body alone: keep the clients
+        form.clients = list(st.session_state["designer_form"].clients)
     load_form(form)
-    st.session_state["designer_notice"] = f"Loaded {source}."
+    st.session_state["designer_loaded"] = f"Loaded {source}: {form.summary()}."
 
 
 def on_paste() -> None:
@@ -64,8 +61,9 @@ def on_template_load() -> None:
     if not name:
         return
     try:
-        load_form(DesignerForm.from_appointment(TEMPLATES.load(name)))
-        st.session_state["designer_notice"] = f"Loaded template “{name}”."
+        form = DesignerForm.from_appointment(TEMPLATES.load(name))
+        load_form(form)
+        st.session_state["designer_loaded"] = f"Loaded template “{name}”: {form.summary()}."
     except ModelError as exc:
         st.session_state["designer_load_error"] = (f"template {name}", exc)
 
@@ -74,13 +72,26 @@ def on_new_id() -> None:
     form = st.session_state["designer_form"]
     try:
         st.session_state["dz_external_appointment_id"] = fresh_copy(form.appointment()).external_appointment_id
+        st.session_state["dz_external_id"] = ""
     except ModelError:
         pass
 
 
+def on_save_template() -> None:
+    """Save before the page is drawn, so the Templates tab lists the new template in this same run."""
+    name = st.session_state.get("dz_template_name", "")
+    try:
+        TEMPLATES.save(name, st.session_state["designer_form"].appointment())
+    except (ModelError, OSError) as exc:
+        st.session_state["designer_saved"] = ("error", exc)
+        return
+    st.session_state["designer_saved"] = ("ok", name)
+    st.session_state["dz_template"] = TEMPLATES.path_for(name).stem
+
+
 # -- state ------------------------------------------------------------------------------------------
 if "designer_form" not in st.session_state:
-    load_form(DesignerForm(time_zone=browser_zone(),
+    load_form(DesignerForm(time_zone=state.browser_zone(),
                            organizer=(state.profile().organizer if state.profile() is not None
                                       and state.profile().auth == "client_credentials" else "")))
 saved = st.session_state["designer_form"]
@@ -92,8 +103,6 @@ if st.session_state.get("dz_end") is None:
 
 messages.header("Designer", "Design one appointment and see the exact Microsoft Graph requests as you type. "
                             "For people who know Graph; everyone else will be happier on the spreadsheet page.")
-if notice := st.session_state.pop("designer_notice", None):
-    st.toast(notice, icon=":material/check_circle:")
 
 left, right = st.columns([1, 1], gap="large")
 
@@ -114,6 +123,8 @@ with left:
         if problem := st.session_state.get("designer_load_error"):
             source, exc = problem
             messages.show_error(exc, what=f"Could not load {source}")
+    if loaded := st.session_state.pop("designer_loaded", None):
+        st.success(loaded, icon=":material/check_circle:")
 
     st.subheader("Meeting")
     st.text_input("Subject", key="dz_subject")
@@ -126,9 +137,9 @@ with left:
     else:
         length.number_input("Duration (minutes)", key="dz_duration", min_value=1, max_value=1440, step=5)
     st.toggle("Give an end time instead of a duration", key="dz_use_end")
-    zones = list(dict.fromkeys([st.session_state["dz_time_zone"], browser_zone(), *COMMON_ZONES]))
+    zones = list(dict.fromkeys([st.session_state["dz_time_zone"], state.browser_zone(), *COMMON_ZONES]))
     zone_col, organizer_col = st.columns(2)
-    zone_col.selectbox("Time zone", zones, key="dz_time_zone", accept_new_options=True,
+    zone_col.selectbox("Time zone", zones, key="dz_time_zone", accept_new_options=True, format_func=zone_label,
                        help="Any IANA name, for example Europe/Madrid; type to search or add one.")
     p = state.profile()
     organizer_col.text_input(
@@ -153,6 +164,8 @@ with left:
                            "The same id always gives the same meeting (no duplicates).")
     ext_url.text_input("External appointment URL", key="dz_external_appointment_url",
                        placeholder="https://booking.example.com/a/123")
+    st.text_input("Meeting externalId", key="dz_external_id",
+                  help="The key createOrGet finds the meeting by. Blank: made from the external appointment id.")
     st.button("New external id", on_click=on_new_id, icon=":material/refresh:",
               help="Send this design again as a new meeting instead of getting the existing one.")
 
@@ -207,13 +220,13 @@ with right:
             except Exception as exc:  # GraphError / AuthError explain themselves; anything else in words
                 st.session_state["designer_sent"] = ([], None, exc)
         with save_col.popover("Save as template", icon=":material/save:", width="stretch"):
-            name = st.text_input("Template name", key="dz_template_name", placeholder="Intake call, 30 min")
-            if st.button("Save", key="btn_dz_save"):
-                try:
-                    TEMPLATES.save(name, appointment)
-                    st.success(f"Saved “{name}”. Load it from “Load JSON or a saved template”.")
-                except (ModelError, OSError) as exc:
-                    messages.show_error(exc, what="Not saved")
+            st.text_input("Template name", key="dz_template_name", placeholder="Intake call, 30 min")
+            st.button("Save", key="btn_dz_save", on_click=on_save_template)
+            saved_as = st.session_state.pop("designer_saved", None)
+            if saved_as and saved_as[0] == "ok":
+                st.success(f"Saved “{saved_as[1]}”. Load it from “Load JSON or a saved template”.")
+            elif saved_as:
+                messages.show_error(saved_as[1], what="Not saved")
     elif p is None:
         messages.empty_state("Connect on the **Connection** page to see the full request URLs and send.")
 

@@ -14,6 +14,7 @@ from urllib.parse import quote
 from lib.model.appointment import ModelError, format_graph_time
 from lib.model.flows import VIRTUAL_APPOINTMENT, RequestSpec, organizer_path, reminder_sms_body, sms_body
 from lib.bulk.journal import Entry, Journal, utc_text
+from lib.screens.appointments_view import clients_text, local_start
 
 REFRESH = "refresh"
 UPDATE = "update"
@@ -132,6 +133,33 @@ def apply(journal: Journal, entry: Entry, action: str, steps: list[RequestSpec],
         count = len((steps[0].body or {}).get("attendees", []))
         return f"Text message sent to {count} phone number{'s' if count != 1 else ''}."
     return "Done."
+
+
+def run(client, journal: Journal, entry: Entry, action: str, **options) -> str:
+    """Send ``action``'s requests for ``entry``, log each one under the appointment, record the outcome.
+
+    Returns what was done to whom, in one line; a failed request is logged, then its GraphError raised.
+    """
+    steps = plan_action(entry, action, **options)
+    bodies = []
+    for spec in steps:
+        try:
+            response = client.send(spec)
+        except Exception as exc:
+            journal.log_request(run_id=None, key=entry.key, step=spec.step, method=spec.method, path=spec.path,
+                                status=getattr(exc, "status", 0) or None,
+                                request_id=getattr(exc, "request_id", "") or None, error=str(exc))
+            raise
+        journal.log_request(run_id=None, key=entry.key, step=spec.step, method=spec.method, path=spec.path,
+                            status=response.status, request_id=response.request_id or None)
+        bodies.append(response.body)
+    summary = apply(journal, entry, action, steps, bodies)
+    return f"{summary} {done_to(journal.get(entry.key) or entry)}"
+
+
+def done_to(entry: Entry) -> str:
+    """Whom an action was for: ``For Maria Gonzalez, 2026-12-09 11:30 (America/New_York).``"""
+    return f"For {clients_text(entry)}, {local_start(entry)} ({entry.time_zone})."
 
 
 def _parse(text: str | None) -> datetime | None:

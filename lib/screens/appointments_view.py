@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -33,8 +34,9 @@ def entry_rows(entries: list[Entry]) -> list[dict]:
         "status": e.status,
         "clients": clients_text(e),
         "subject": e.subject,
-        "clientJoinWebUrl": e.client_join_web_url or "",
-        "joinWebUrl": e.join_web_url or "",
+        # A deleted meeting's links no longer work: nothing to click.
+        "clientJoinWebUrl": "" if e.status == "deleted" else e.client_join_web_url or "",
+        "joinWebUrl": "" if e.status == "deleted" else e.join_web_url or "",
         "organizer": "signed-in user" if e.organizer == "me" else e.organizer,
         "run": e.run_id or "",
         "timeZone": e.time_zone,
@@ -42,6 +44,31 @@ def entry_rows(entries: list[Entry]) -> list[dict]:
         "onlineMeetingId": e.meeting_id or "",
         "error": e.error or "",
     } for e in entries]
+
+
+def table_key(rows: list[dict]) -> str:
+    """The table's widget key: a new one whenever the rows or their order change.
+
+    A table's selection is a row position; under a new key the selection starts again from
+    ``selection_for``, so a re-sort never moves the tick onto another appointment.
+    """
+    digest = hashlib.sha1("\n".join(r["key"] for r in rows).encode("utf-8")).hexdigest()[:12]
+    return f"ap_table_{digest}"
+
+
+def selection_for(rows: list[dict], key: str | None) -> dict | None:
+    """The table selection that ticks the appointment ``key`` (None when it is not in ``rows``)."""
+    for position, row in enumerate(rows):
+        if row["key"] == key:
+            return {"selection": {"rows": [position], "columns": []}}
+    return None
+
+
+def selected_key(rows: list[dict], positions: list[int]) -> str | None:
+    """The appointment a table selection points at, by its journal key."""
+    if positions and 0 <= positions[0] < len(rows):
+        return rows[positions[0]]["key"]
+    return None
 
 
 def entry_label(entry: Entry) -> str:

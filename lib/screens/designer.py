@@ -14,9 +14,11 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from lib.model.appointment import DEFAULT_SUBJECT, Appointment, Client, ModelError, check_time_zone
+from lib.model.appointment import (DEFAULT_SUBJECT, Appointment, Client, ModelError, check_time_zone,
+                                   meeting_external_id_for, parse_graph_time)
 from lib.spreadsheet.cells import check_email, check_phone
 from lib.model.flows import RequestSpec
+from lib.model.timezones import COMMON_ZONES
 
 HIDDEN_TOKEN = "Bearer <hidden>"
 DEFAULT_CLIENTS = (
@@ -39,6 +41,7 @@ class DesignerForm:
     allow_browser_join: bool = True
     external_appointment_id: str = ""
     external_appointment_url: str = ""
+    external_id: str = ""  # the meeting's own externalId (createOrGet's key); blank: from the appointment id
 
     def appointment(self) -> Appointment:
         """The appointment these values describe; a ModelError names the field to fix."""
@@ -65,6 +68,7 @@ class DesignerForm:
             clients=clients, allow_browser_join=bool(self.allow_browser_join),
             external_appointment_id=(self.external_appointment_id or "").strip(),
             external_appointment_url=url,
+            external_id=(self.external_id or "").strip(),
         )
 
     @classmethod
@@ -78,9 +82,69 @@ class DesignerForm:
             time_zone=appt.time_zone, organizer=appt.organizer,
             clients=[{"name": c.display_name, "email": c.email, "phone": c.phone} for c in appt.clients],
             allow_browser_join=appt.allow_browser_join is not False,
-            external_appointment_id=appt.external_appointment_id,
+            # A meeting body alone has only externalId: it is the appointment's id too.
+            external_appointment_id=appt.external_appointment_id or appt.external_id,
             external_appointment_url=appt.external_appointment_url,
+            external_id=appt.external_id if appt.external_id != meeting_external_id_for(
+                appt.external_appointment_id or appt.external_id) else "",
         )
+
+    @classmethod
+    def from_document(cls, text: str | bytes | dict, *, preferred_zone: str = "UTC") -> "DesignerForm":
+        """The form for a pasted or uploaded JSON document.
+
+        Without a ``timeZone`` the times stay in the offset they were written with (``-05:00``): in
+        ``preferred_zone`` when it has that offset then, else in a fixed-offset zone.
+        """
+        doc = json.loads(text) if isinstance(text, (str, bytes)) and _is_json(text) else text
+        appt = Appointment.from_document(doc)
+        if isinstance(doc, dict) and not doc.get("timeZone"):
+            meeting = doc.get("meeting") if isinstance(doc.get("meeting"), dict) else doc
+            written = meeting.get("startDateTime") if isinstance(meeting, dict) else None
+            if isinstance(written, str):
+                zone = zone_for_offset(parse_graph_time(written, "meeting.startDateTime"), preferred_zone)
+                appt = replace(appt, time_zone=zone, start=appt.start.astimezone(ZoneInfo(zone)),
+                               end=appt.end.astimezone(ZoneInfo(zone)))
+        return cls.from_appointment(appt)
+
+    def summary(self) -> str:
+        """What a loaded form holds, for the confirmation: id, date, time and zone, clients."""
+        names = ", ".join(c.get("name") or c.get("email") or c.get("phone") or "" for c in self.clients) or "no client"
+        ident = self.external_appointment_id or "a derived id"
+        return f"{ident} · {self.day:%Y-%m-%d} {self.start:%H:%M} ({zone_label(self.time_zone, self.day)}) · {names}"
+
+
+def _is_json(text) -> bool:
+    """Text that parses; otherwise Appointment.from_document reports where it does not."""
+    try:
+        json.loads(text)
+    except (ValueError, TypeError):
+        return False
+    return True
+
+
+def zone_for_offset(moment: datetime, preferred: str = "UTC") -> str:
+    """An IANA zone that shows ``moment`` with the UTC offset it was written with."""
+    offset = moment.utcoffset() or timedelta(0)
+    for name in (preferred, "UTC"):
+        try:
+            if moment.astimezone(ZoneInfo(name)).utcoffset() == offset:
+                return name
+        except (KeyError, ValueError):  # an unknown preferred name
+            continue
+    minutes = int(offset.total_seconds() // 60)
+    if minutes % 60 == 0:
+        return f"Etc/GMT{-minutes // 60:+d}"  # POSIX signs: Etc/GMT+5 is UTC-05:00
+    return next((name for name in COMMON_ZONES if moment.astimezone(ZoneInfo(name)).utcoffset() == offset), "UTC")
+
+
+def zone_label(name: str, day: date | None = None) -> str:
+    """``Etc/GMT+5`` as ``UTC-05:00``; named zones as they are."""
+    if not name.startswith("Etc/GMT"):
+        return name
+    offset = datetime.combine(day or date.today(), time(12), tzinfo=ZoneInfo(name)).utcoffset() or timedelta(0)
+    minutes = int(offset.total_seconds() // 60)
+    return f"UTC{'+' if minutes >= 0 else '-'}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
 
 
 def _has_any(row: dict) -> bool:

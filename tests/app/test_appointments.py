@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import time
+
 from tests.app.driver import assert_clean, button, open_app, restart_app, texts, wait_until
 from tests.helpers import clients_csv, unique_tag
 
@@ -52,7 +54,7 @@ def test_filters_narrow_the_list_by_run_and_status():
 def select_row(at, tag):
     frame = table(at)
     position = int(frame.index[frame["externalAppointmentId"].str.startswith(tag)][0])
-    at.session_state["ap_table"] = {"selection": {"rows": [position], "columns": [], "cells": []}}
+    at.session_state[at.session_state["ap_table_key"]] = {"selection": {"rows": [position], "columns": [], "cells": []}}
     at.run()
     assert_clean(at)
     return at
@@ -79,3 +81,48 @@ def test_a_selected_appointment_can_be_refreshed_texted_changed_and_deleted():
     button(at, "Delete the meeting").click().run()
     assert "Meeting deleted." in texts(at)
     assert table(at).loc[lambda f: f["externalAppointmentId"].str.startswith(tag), "status"].iloc[0] == "deleted"
+
+
+def selected_heading(at) -> str:
+    return " ".join(str(h.value) for h in at.subheader)
+
+
+def test_the_selection_follows_the_appointment_through_a_re_sort_and_says_what_was_done_to_whom():
+    tag = unique_tag("SRT")
+    create_from_csv(tag, 2)  # Client 0 at 09:00, Client 1 at 09:30 (2027-03-01)
+    at = select_row(open_app("pages/appointments.py"), tag)
+    assert "Client 0" in selected_heading(at)
+    key = at.session_state["ap_selected"]
+    at.time_input(key=f"ap_start_{key}").set_value(time(10, 15)).run()
+    button(at, "Save changes").click().run()
+    assert_clean(at)
+    assert at.session_state["ap_selected"] == key
+    assert "2027-03-01 10:15" in selected_heading(at) and "Client 0" in selected_heading(at)
+    said = texts(at)
+    assert "Meeting updated. For Client 0, 2027-03-01 10:15" in said
+    mine_now = mine(at, tag)
+    assert list(mine_now["clients"]) == ["Client 1", "Client 0"]  # re-sorted: Client 0 moved below Client 1
+    # The table's tick is on Client 0's new position, not on the row Client 0 used to have.
+    frame = table(at)
+    position = int(frame.index[frame["clients"].eq("Client 0") & frame["externalAppointmentId"].str.startswith(tag)][0])
+    assert at.session_state[at.session_state["ap_table_key"]]["selection"]["rows"] == [position]
+
+
+def test_delete_disarms_and_the_request_log_grows_with_every_action():
+    tag = unique_tag("DEL")
+    create_from_csv(tag, 1)
+    at = select_row(open_app("pages/appointments.py"), tag)
+    button(at, "Refresh join links").click().run()
+    button(at, "Delete the meeting").click().run()
+    assert_clean(at)
+    assert "Meeting deleted. For Client 0" in texts(at)
+    deletes = [b for b in at.button if b.label == "Delete the meeting"]
+    assert len(deletes) == 1 and deletes[0].disabled  # a greyed button, no confirmation box to click again
+    assert all(b.disabled for b in at.button if b.label in ("Change subject or time", "Refresh join links"))
+    row = mine(at, tag).iloc[0]
+    assert row["status"] == "deleted" and row["clientJoinWebUrl"] == "" and row["joinWebUrl"] == ""
+    log = [d.value for d in at.dataframe if "method" in getattr(d.value, "columns", [])][0]
+    sent = list(zip(log["method"], log["step"]))
+    assert ("POST", "meeting") in sent  # the creation
+    assert ("GET", "meeting") in sent and ("GET", "virtualAppointment") in sent  # the refresh
+    assert sent[-1] == ("DELETE", "delete") and log["status"].iloc[-1] == 204

@@ -114,3 +114,41 @@ def test_the_join_link_flow_with_sms_previews_and_sends_its_own_requests():
     assert any("sendVirtualAppointmentSms → 20" in e.label for e in at.expander)
     urls = {b.value: b.proto.url for b in at.get("link_button")}
     assert urls["Client join link"].startswith("https://visit.teams.microsoft.com/")
+
+
+def test_a_pasted_meeting_keeps_its_external_id_and_its_offset_and_the_load_is_confirmed():
+    at = open_app("pages/designer.py")
+    pasted = {"externalId": "CLINIC-778", "subject": "Lab results review",
+              "startDateTime": "2026-12-07T15:00:00-05:00", "endDateTime": "2026-12-07T15:45:00-05:00"}
+    at.text_area(key="dz_paste").set_value(json.dumps(pasted)).run()
+    button(at, "Load pasted JSON").click().run()
+    assert_clean(at)
+    assert at.text_input(key="dz_external_appointment_id").value == "CLINIC-778"
+    assert at.time_input(key="dz_start").value == time(15, 0)
+    assert "UTC-05:00" in at.selectbox(key="dz_time_zone").format_func(at.selectbox(key="dz_time_zone").value)
+    assert "Loaded the pasted JSON: CLINIC-778 · 2026-12-07 15:00 (UTC-05:00)" in " ".join(s.value for s in at.success)
+    code = code_blocks(at)
+    assert '"externalId": "CLINIC-778"' in code and "2026-12-07T15:00:00-05:00" in code
+    assert '"externalId": "AS-' not in code
+
+
+def test_a_combined_document_keeps_the_meetings_own_external_id():
+    at = open_app("pages/designer.py")
+    document = {"meeting": {"externalId": "MEET-9", "startDateTime": "2026-12-07T15:00:00-05:00"},
+                "virtualAppointment": {"externalAppointmentId": "BOOK-9",
+                                       "appointmentClients": [{"displayName": "Ann", "emailAddress": "ann@example.com"}]}}
+    at.text_area(key="dz_paste").set_value(json.dumps(document)).run()
+    button(at, "Load pasted JSON").click().run()
+    assert at.text_input(key="dz_external_id").value == "MEET-9"
+    code = code_blocks(at)
+    assert '"externalId": "MEET-9"' in code and '"externalAppointmentId": "BOOK-9"' in code
+
+
+def test_a_saved_template_is_listed_at_once():
+    at = open_app("pages/designer.py")
+    name = unique_tag("Listed ")
+    at.text_input(key="dz_template_name").set_value(name).run()
+    button(at, "Save").click().run()
+    assert_clean(at)
+    assert name in at.selectbox(key="dz_template").options
+    assert "No saved templates yet" not in texts(at)
