@@ -246,11 +246,24 @@ class Journal:
                         result = work(self._db)
                         self._db.execute("COMMIT")
                         return result
+                    except sqlite3.DatabaseError as exc:
+                        if self._db.in_transaction:
+                            self._db.execute("ROLLBACK")
+                        raise self._damaged(exc) from None
                     except BaseException:
                         if self._db.in_transaction:
                             self._db.execute("ROLLBACK")
                         raise
             time.sleep(0.05 * 2 ** attempt)
+
+    def _damaged(self, exc: sqlite3.DatabaseError) -> Exception:
+        if isinstance(exc, sqlite3.IntegrityError):
+            return exc  # a bug of ours, not a damaged file
+        if _busy(exc):
+            return self._busy_error(exc)
+        return JournalError(f"The journal {self.path} could not be written ({exc}). If it is damaged, rename it "
+                            "and run again: a fresh journal is started, and re-sending confirms every appointment "
+                            "with Graph, so nothing is duplicated.")
 
     def _busy_error(self, exc: Exception) -> Exception:
         if not _busy(exc):
