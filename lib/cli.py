@@ -145,7 +145,7 @@ def _send(args) -> int:
     from lib.bulk.export import to_csv_bytes
     from lib.graph.client import GraphClient, GraphError
     from lib.graph.pacing import Throttle
-    from lib.bulk.journal import Journal, default_journal_path
+    from lib.bulk.journal import Journal, JournalError, default_journal_path
     from lib.graph.profile import Profile, ProfileError
     from lib.bulk.results import COLUMNS, result_rows
     from lib.bulk.runner import Runner
@@ -171,7 +171,10 @@ def _send(args) -> int:
         client = GraphClient(profile, tokens, throttle=Throttle(max_per_second=rate))
     except AuthError as exc:
         raise UsageError(f"sign-in failed: {exc.explanation} {exc.fix}") from None
-    journal = Journal(default_journal_path())
+    try:
+        journal = Journal(default_journal_path())
+    except JournalError as exc:
+        raise UsageError(str(exc)) from None
     if journal.notice:
         _say(f"warning: {journal.notice}")
     printer = _ProgressPrinter()
@@ -185,6 +188,8 @@ def _send(args) -> int:
         raise UsageError(f"{exc.explanation or exc} {exc.fix}".strip()) from None
     except AuthError as exc:
         raise UsageError(f"sign-in failed: {exc.explanation} {exc.fix}") from None
+    except JournalError as exc:
+        raise UsageError(str(exc)) from None
     finally:
         printer.close()
         journal.close()

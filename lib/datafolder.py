@@ -16,7 +16,7 @@ def studio_home() -> Path:
     else:
         base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
         home = Path(base).expanduser() / APP_FOLDER
-    home.mkdir(parents=True, exist_ok=True)
+    home.mkdir(parents=True, exist_ok=True, mode=0o700)  # a new folder is its owner's only (journal, tokens)
     return home
 
 

@@ -218,3 +218,13 @@ def test_a_corrupt_journal_is_kept_aside_with_a_plain_message_and_the_run_goes_o
     kept = list(tmp_path.glob("journal.sqlite3.corrupt-*"))
     assert len(kept) == 1 and kept[0].read_bytes() == garbage
     assert {r["status"] for r in read_results(tmp_path / "r.csv")} == {"created"}
+
+
+def test_the_progress_line_says_when_graph_asked_us_to_wait(capsys):
+    from lib.bulk.runner import Progress
+    from lib.cli import _ProgressPrinter
+
+    printer = _ProgressPrinter()
+    printer(Progress(total=40, done=12, created=12, notice="Graph asked us to slow down: waiting 12 s"))
+    line = capsys.readouterr().err
+    assert "12/40 done" in line and "Graph asked us to slow down: waiting 12 s" in line

@@ -22,8 +22,6 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from filelock import FileLock
-
 from lib.model.appointment import Appointment
 
 log = logging.getLogger(__name__)
@@ -175,8 +173,14 @@ class Journal:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
         self.notice: str | None = None
-        with FileLock(str(self.path) + ".lock", timeout=BUSY_TIMEOUT):
-            self._db = self._open_or_set_aside()
+        try:
+            self._db = self._open(upgrade=False)  # the usual case: no lock needed, nothing to change
+        except (_NeedsUpgrade, _NewerJournal, sqlite3.DatabaseError):
+            from filelock import FileLock  # here: ~15 ms of imports a `send` of a current journal skips
+
+            # Only one process upgrades a journal, or sets a broken one aside, while others wait.
+            with FileLock(str(self.path) + ".lock", timeout=BUSY_TIMEOUT):
+                self._db = self._open_or_set_aside()
 
     def _open_or_set_aside(self) -> sqlite3.Connection:
         try:
@@ -197,7 +201,7 @@ class Journal:
         log.warning("%s", self.notice)
         return self._open()
 
-    def _open(self) -> sqlite3.Connection:
+    def _open(self, upgrade: bool = True) -> sqlite3.Connection:
         _private_file(self.path)
         db = sqlite3.connect(str(self.path), check_same_thread=False, timeout=BUSY_TIMEOUT, isolation_level=None)
         try:
@@ -205,6 +209,8 @@ class Journal:
             version = db.execute("PRAGMA user_version").fetchone()[0]
             if version > SCHEMA_VERSION:
                 raise _NewerJournal(version)
+            if version < SCHEMA_VERSION and not upgrade:
+                raise _NeedsUpgrade()
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: no fsync per commit, still crash-safe
             if version < SCHEMA_VERSION:
@@ -240,11 +246,24 @@ class Journal:
                         result = work(self._db)
                         self._db.execute("COMMIT")
                         return result
+                    except sqlite3.DatabaseError as exc:
+                        if self._db.in_transaction:
+                            self._db.execute("ROLLBACK")
+                        raise self._damaged(exc) from None
                     except BaseException:
                         if self._db.in_transaction:
                             self._db.execute("ROLLBACK")
                         raise
             time.sleep(0.05 * 2 ** attempt)
+
+    def _damaged(self, exc: sqlite3.DatabaseError) -> Exception:
+        if isinstance(exc, sqlite3.IntegrityError):
+            return exc  # a bug of ours, not a damaged file
+        if _busy(exc):
+            return self._busy_error(exc)
+        return JournalError(f"The journal {self.path} could not be written ({exc}). If it is damaged, rename it "
+                            "and run again: a fresh journal is started, and re-sending confirms every appointment "
+                            "with Graph, so nothing is duplicated.")
 
     def _busy_error(self, exc: Exception) -> Exception:
         if not _busy(exc):
@@ -420,6 +439,10 @@ class Journal:
 
 _UPDATABLE = {"status", "meeting_id", "join_web_url", "client_join_web_url", "error", "request_id", "subject",
               "start_utc", "end_utc", "document", "clients", "sms_sent_for"}
+
+
+class _NeedsUpgrade(Exception):
+    pass
 
 
 class _NewerJournal(Exception):

@@ -115,8 +115,9 @@ def test_the_journal_is_readable_by_its_owner_only(tmp_path):
         assert stat.S_IMODE((tmp_path / name).stat().st_mode) == 0o600, name
 
 
-def _write_many(path: str, worker: int, count: int) -> None:
+def _write_many(path: str, worker: int, count: int, start) -> None:
     journal = Journal(path)
+    start.wait(60)  # both processes write at the same moment
     for n in range(count):
         a = appt(n)
         key = appointment_key("p", f"w{worker}", a.meeting_external_id)
@@ -132,12 +133,13 @@ def test_two_processes_writing_one_journal_lose_nothing(tmp_path):
     path = str(tmp_path / "journal.sqlite3")
     Journal(path).close()
     context = multiprocessing.get_context("spawn")
-    workers = [context.Process(target=_write_many, args=(path, w, 150)) for w in range(2)]
+    start = context.Barrier(2)
+    workers = [context.Process(target=_write_many, args=(path, w, 200, start)) for w in range(2)]
     for w in workers:
         w.start()
     for w in workers:
         w.join(120)
     assert [w.exitcode for w in workers] == [0, 0]
     journal = Journal(path)
-    assert len(journal.entries(status="created")) == 300
-    assert len(journal.runs()) == 300 and {r["state"] for r in journal.runs()} == {"finished"}
+    assert len(journal.entries(status="created")) == 400
+    assert len(journal.runs()) == 400 and {r["state"] for r in journal.runs()} == {"finished"}

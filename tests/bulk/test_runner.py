@@ -207,3 +207,21 @@ def test_an_edited_subject_or_time_updates_the_existing_meeting_instead_of_makin
 def _meetings(sandbox):
     meetings = sandbox.meetings()
     return meetings["value"] if isinstance(meetings, dict) else meetings
+
+
+class _NoticingThrottle(Throttle):
+    """The transport's throttle, as it will say that Graph asked for a pause (scripted here)."""
+
+    def notice(self):
+        return "Graph asked us to slow down: waiting 12 s"
+
+
+def test_progress_carries_the_throttles_notice_while_running_and_drops_it_at_the_end(sandbox, tmp_path):
+    seen = []
+    profile = Profile.load(sandbox.profile_path)
+    client = GraphClient(profile, token_provider_for(profile), throttle=_NoticingThrottle())
+    runner = Runner(client, Journal(tmp_path / "j.sqlite3"), flow="virtual-appointment",
+                    on_progress=lambda p: seen.append((p.finished, p.notice)))
+    result = runner.run(appointments(3, unique_tag("NTC")))
+    assert (False, "Graph asked us to slow down: waiting 12 s") in seen
+    assert seen[-1] == (True, None) and result.progress.notice is None
