@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 
 from lib.model.appointment import ModelError, check_time_zone
-from lib.model.flows import FLOWS, JOIN_LINK, VIRTUAL_APPOINTMENT, SmsOptions
+from lib.model.flows import ALL_FLOWS, BOOKINGS, JOIN_LINK, VIRTUAL_APPOINTMENT, SmsOptions
 
 EXIT_OK, EXIT_SOME_FAILED, EXIT_UNUSABLE = 0, 1, 2
 
@@ -58,13 +58,17 @@ def _parser() -> argparse.ArgumentParser:
     send = commands.add_parser("send", help="create one appointment per valid row (idempotent)")
     send.add_argument("file")
     send.add_argument("--connection", required=True, metavar="PROFILE", help="connection profile JSON file")
-    send.add_argument("--flow", choices=FLOWS, help="default: virtual-appointment on the sandbox, join-link on a real tenant")
+    send.add_argument("--flow", choices=ALL_FLOWS, help="default: virtual-appointment on the sandbox, join-link on a real tenant")
     send.add_argument("--concurrency", type=int, default=8, metavar="N", help="requests in flight at once (default 8)")
     send.add_argument("--out", default="RESULTS.csv", metavar="RESULTS.csv", help="where to write the results")
     send.add_argument("--sheet", help="Excel sheet name")
     send.add_argument("--max-rate", type=float, metavar="N", help="at most N Graph requests per second")
     send.add_argument("--no-batch", action="store_true", help="send requests one by one instead of JSON batches")
     send.add_argument("--sms", action="store_true", help="join-link flow: text the link to clients (Teams Premium, US numbers)")
+    bookings = send.add_argument_group("bookings flow (default: the profile's \"bookings\" object)")
+    bookings.add_argument("--business", metavar="MAILBOX", help="the booking business's mailbox")
+    bookings.add_argument("--service", metavar="ID-OR-NAME", help="the service to book (default: the first)")
+    bookings.add_argument("--staff", action="append", metavar="ID-OR-UPN", help="a staff member (repeatable)")
     _schedule_options(send)
     send.set_defaults(handler=_send)
 
@@ -75,7 +79,8 @@ def _parser() -> argparse.ArgumentParser:
 def _schedule_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("schedule (for rows without times)")
     group.add_argument("--start", metavar="ISO-DATETIME", help="first slot, e.g. 2026-12-01T09:00 (local time in --tz)")
-    group.add_argument("--duration", type=int, default=30, metavar="MINUTES")
+    group.add_argument("--duration", type=int, metavar="MINUTES",
+                       help="default 30; in the bookings flow, the service's length")
     group.add_argument("--gap", type=int, default=0, metavar="MINUTES")
     group.add_argument("--tz", default="UTC", metavar="IANA-ZONE", help="e.g. America/New_York (default UTC)")
     group.add_argument("--subject", default="Virtual appointment", metavar="TEXT")
@@ -131,7 +136,7 @@ def _load_report(args, organizer: str):
             except ValueError:
                 raise UsageError(f"--start {args.start!r} is not a date and time; write it like 2026-12-01T09:00") from None
         hours = parse_hours(args.hours) if args.hours else None
-        schedule = Schedule(start=start, duration=args.duration, gap=args.gap, tz=args.tz, subject=args.subject,
+        schedule = Schedule(start=start, duration=args.duration or 30, gap=args.gap, tz=args.tz, subject=args.subject,
                             hours=hours, weekdays_only=args.weekdays)
         return check_sheet(sheet, mapping, schedule, organizer=organizer)
     except ModelError as exc:
@@ -156,21 +161,32 @@ def _send(args) -> int:
         raise UsageError(f"{args.connection}: {exc}") from None
     if args.concurrency < 1:
         raise UsageError("--concurrency must be at least 1")
-    report = _load_report(args, organizer=profile.organizer if profile.auth == "client_credentials" else "")
-    invalid = [(r.row, "; ".join(r.errors)) for r in report.rows if r.status == "error"]
-    for row, message in invalid:
-        _say(f"Row {row} will be skipped: {message}")
     flow = args.flow or (VIRTUAL_APPOINTMENT if profile.is_sandbox else JOIN_LINK)
+    if flow != BOOKINGS and (args.business or args.service or args.staff):
+        raise UsageError("--business, --service and --staff go with --flow bookings.")
 
     def show_code(flow_info):
         _say(flow_info.get("message") or f"Open {flow_info.get('verification_uri')} and enter {flow_info.get('user_code')}")
 
-    try:
-        tokens = token_provider_for(profile, on_device_code=show_code)
-        rate = args.max_rate or profile.max_requests_per_second
-        client = GraphClient(profile, tokens, throttle=Throttle(max_per_second=rate))
-    except AuthError as exc:
-        raise UsageError(f"sign-in failed: {exc.explanation} {exc.fix}") from None
+    def connect():
+        try:
+            tokens = token_provider_for(profile, on_device_code=show_code)
+            return GraphClient(profile, tokens, throttle=Throttle(max_per_second=args.max_rate or
+                                                                  profile.max_requests_per_second))
+        except AuthError as exc:
+            raise UsageError(f"sign-in failed: {exc.explanation} {exc.fix}") from None
+
+    client = target = None
+    if flow == BOOKINGS:  # the service decides the slots' length, so it is read before the file
+        client = connect()
+        target = _bookings_target(args, profile, client)
+        if args.duration is None:
+            args.duration = target.duration_minutes
+    report = _load_report(args, organizer=profile.organizer if profile.auth == "client_credentials" else "")
+    invalid = [(r.row, "; ".join(r.errors)) for r in report.rows if r.status == "error"]
+    for row, message in invalid:
+        _say(f"Row {row} will be skipped: {message}")
+    client = client or connect()
     try:
         journal = Journal(default_journal_path())
     except JournalError as exc:
@@ -178,10 +194,14 @@ def _send(args) -> int:
     if journal.notice:
         _say(f"warning: {journal.notice}")
     printer = _ProgressPrinter()
-    runner = Runner(client, journal, flow=flow, concurrency=args.concurrency, use_batch=not args.no_batch,
-                    sms=SmsOptions() if args.sms else None, on_progress=printer)
+    if flow == BOOKINGS:
+        from lib.bulk.bookings_runner import BookingsRunner
+        runner = BookingsRunner(client, journal, target, concurrency=min(args.concurrency, 4), on_progress=printer)
+    else:
+        runner = Runner(client, journal, flow=flow, concurrency=args.concurrency, use_batch=not args.no_batch,
+                        sms=SmsOptions() if args.sms else None, on_progress=printer)
     try:
-        for warning in runner.quota_warnings(report.appointments):
+        for warning in runner.quota_warnings(report.appointments) if flow != BOOKINGS else ():
             _say(f"warning: {warning}")
         result = runner.run(report.appointments, source=str(Path(args.file).resolve()), invalid_rows=invalid)
     except GraphError as exc:
@@ -193,10 +213,13 @@ def _send(args) -> int:
     finally:
         printer.close()
         journal.close()
-    rows = result_rows(result.outcomes, invalid)
+    rows, columns = result_rows(result.outcomes, invalid), COLUMNS
+    if flow == BOOKINGS:  # the contract: the booking's id in its own column, no onlineMeetingId
+        columns = COLUMNS + ["bookingAppointmentId"]
+        rows = [{**r, "onlineMeetingId": "", "bookingAppointmentId": r["onlineMeetingId"]} for r in rows]
     out = Path(args.out)
     try:
-        out.write_bytes(to_csv_bytes(COLUMNS, [[r[c] for c in COLUMNS] for r in rows]))
+        out.write_bytes(to_csv_bytes(columns, [[r[c] for c in columns] for r in rows]))
     except OSError as exc:
         raise UsageError(f"cannot write {out}: {exc.strerror}. Choose another --out path.") from None
     p = result.progress
@@ -206,6 +229,29 @@ def _send(args) -> int:
         if outcome.status == "failed":
             _say(f"Rows {','.join(map(str, outcome.appointment.source_rows)) or '?'}: {outcome.error}")
     return EXIT_OK if result.all_done else EXIT_SOME_FAILED
+
+
+def _bookings_target(args, profile, client):
+    """Where the bookings flow books: flags first, then the profile's ``bookings`` object, then the sandbox's business."""
+    from lib.graph.bookings import BookingsChoiceError, choose_target, list_businesses
+    from lib.graph.errors import GraphError
+
+    wanted = profile.bookings or {}
+    business = args.business or wanted.get("business", "")
+    try:
+        if not business:
+            found = list_businesses(client) if profile.is_sandbox else []
+            if not found:
+                raise UsageError("Name the booking business: --business virtualcare@contoso.onmicrosoft.com (its "
+                                 "mailbox, shown in Bookings → Business information), or put it in the profile's "
+                                 "\"bookings\" object.")
+            business = found[0]["id"]
+        return choose_target(client, business, args.service or wanted.get("service", ""),
+                             tuple(args.staff or wanted.get("staff") or ()))
+    except BookingsChoiceError as exc:
+        raise UsageError(str(exc)) from None
+    except GraphError as exc:
+        raise UsageError(f"{business or 'Bookings'}: {exc.explanation or exc} {exc.fix}".strip()) from None
 
 
 class _ProgressPrinter:

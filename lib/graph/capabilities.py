@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from lib.graph.clouds import Cloud
-from lib.model.flows import JOIN_LINK, VIRTUAL_APPOINTMENT
+from lib.model.flows import BOOKINGS, JOIN_LINK, VIRTUAL_APPOINTMENT
 
 DELEGATED_ONLY = re.compile(r"/(getVirtualAppointmentJoinWebUrl|sendVirtualAppointment(Reminder)?Sms)\b",
                             re.IGNORECASE)
@@ -18,8 +18,10 @@ DELEGATED_ONLY = re.compile(r"/(getVirtualAppointmentJoinWebUrl|sendVirtualAppoi
 
 def unsupported_flow(cloud: Cloud, auth_kind: str, flow: str, sms: bool = False) -> tuple[str, str] | None:
     """(what is not possible, what to do instead) for a flow this connection cannot run, else None."""
+    if flow == BOOKINGS:  # app-only and delegated sign-in both book (graph-reference §14)
+        return None
     if flow not in (VIRTUAL_APPOINTMENT, JOIN_LINK):
-        return f"unknown flow {flow!r}; choose {VIRTUAL_APPOINTMENT} or {JOIN_LINK}", ""
+        return f"unknown flow {flow!r}; choose {VIRTUAL_APPOINTMENT}, {JOIN_LINK} or {BOOKINGS}", ""
     if not cloud.meetings:
         return (f"Teams online meetings through Graph are not available in the {cloud.name} cloud.",
                 "Use a connection in the Global or a US Government cloud.")

@@ -20,7 +20,7 @@ from lib.graph.clouds import CLOUD_NAMES, CLOUDS, SANDBOX
 AUTH_KINDS = ("client_credentials", "device_code")
 FIELDS = ("name", "cloud", "graph_base_url", "authority", "tenant_id", "client_id", "auth", "client_secret",
           "client_secret_env", "organizer", "ca_bundle")
-OPTIONAL_FIELDS = ("max_requests_per_second",)
+OPTIONAL_FIELDS = ("max_requests_per_second", "bookings")
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _TENANT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.-]*\.[A-Za-z]{2,}$")  # contoso.onmicrosoft.com
@@ -55,6 +55,7 @@ class Profile:
     organizer: str = ""
     ca_bundle: str = ""
     max_requests_per_second: float | None = None
+    bookings: dict = field(default_factory=dict)  # {"business", "service", "staff"} for the bookings flow
 
     # -- reading --------------------------------------------------------------------------------
     @classmethod
@@ -144,35 +145,14 @@ class Profile:
                                                     "variable holding it in client_secret_env (recommended), or put "
                                                     "it in client_secret")
 
-        ca_bundle = get("ca_bundle")
-        if ca_bundle:
-            ca_path = Path(ca_bundle).expanduser()
-            if not ca_path.is_absolute() and base_dir is not None:
-                ca_path = Path(base_dir) / ca_path
-            if not ca_path.is_file():
-                raise ProfileError("ca_bundle", f"file {ca_path} not found; it must be the PEM file of the "
-                                                "certificate authority to trust (the sandbox writes ca.pem "
-                                                "into its data folder)")
-            ca_bundle = str(ca_path)
-
-        rate = d.get("max_requests_per_second")
-        if rate is not None and rate != "":
-            if isinstance(rate, bool) or not isinstance(rate, (int, float, str)):
-                raise ProfileError("max_requests_per_second", "must be a number of requests per second, e.g. 20")
-            try:
-                rate = float(rate)
-            except ValueError:
-                raise ProfileError("max_requests_per_second",
-                                   f"{rate!r} is not a number; use e.g. 20 requests per second") from None
-            if not rate > 0:
-                raise ProfileError("max_requests_per_second", "must be more than 0 (leave it out for no ceiling)")
-        else:
-            rate = None
+        ca_bundle = _ca_bundle(get("ca_bundle"), base_dir)
+        rate = _rate(d.get("max_requests_per_second"))
+        bookings = _bookings(d.get("bookings"))
 
         name = get("name") or f"{cloud} {auth.replace('_', ' ')}"
         return cls(name=name, cloud=cloud, graph_base_url=graph_base_url, authority=authority, tenant_id=tenant_id,
                    client_id=client_id, auth=auth, client_secret=client_secret, client_secret_env=secret_env,
-                   organizer=organizer, ca_bundle=ca_bundle, max_requests_per_second=rate)
+                   organizer=organizer, ca_bundle=ca_bundle, max_requests_per_second=rate, bookings=bookings)
 
     # -- using ----------------------------------------------------------------------------------
     def secret(self) -> str:
@@ -203,6 +183,8 @@ class Profile:
                 doc[name] = getattr(self, name)
         if self.max_requests_per_second is not None:
             doc["max_requests_per_second"] = self.max_requests_per_second
+        if self.bookings:
+            doc["bookings"] = dict(self.bookings)
         return doc
 
     @property
@@ -255,6 +237,63 @@ def _text(d: dict, name: str) -> str:
     if not isinstance(value, str):
         raise ProfileError(name, f"must be text, not {type(value).__name__}")
     return value.strip()
+
+
+def _ca_bundle(ca_bundle: str, base_dir) -> str:
+    """The CA bundle's absolute path (relative to the profile's folder); it must exist."""
+    if not ca_bundle:
+        return ""
+    ca_path = Path(ca_bundle).expanduser()
+    if not ca_path.is_absolute() and base_dir is not None:
+        ca_path = Path(base_dir) / ca_path
+    if not ca_path.is_file():
+        raise ProfileError("ca_bundle", f"file {ca_path} not found; it must be the PEM file of the "
+                                        "certificate authority to trust (the sandbox writes ca.pem "
+                                        "into its data folder)")
+    return str(ca_path)
+
+
+def _rate(rate) -> float | None:
+    """The optional request-rate ceiling (requests per second)."""
+    if rate is not None and rate != "":
+        if isinstance(rate, bool) or not isinstance(rate, (int, float, str)):
+            raise ProfileError("max_requests_per_second", "must be a number of requests per second, e.g. 20")
+        try:
+            rate = float(rate)
+        except ValueError:
+            raise ProfileError("max_requests_per_second",
+                               f"{rate!r} is not a number; use e.g. 20 requests per second") from None
+        if not rate > 0:
+            raise ProfileError("max_requests_per_second", "must be more than 0 (leave it out for no ceiling)")
+    else:
+        rate = None
+    return rate
+
+
+def _bookings(value) -> dict:
+    """The optional ``bookings`` object: the booking mailbox, the service (id or name) and staff (ids or UPNs)."""
+    if value in (None, ""):
+        return {}
+    if not isinstance(value, dict):
+        raise ProfileError("bookings", 'must be an object like {"business": "virtualcare@contoso.com", '
+                                       '"service": "Initial consultation", "staff": ["adele@contoso.com"]}')
+    unknown = sorted(set(value) - {"business", "service", "staff"})
+    if unknown:
+        raise ProfileError("bookings", f"unknown field {unknown[0]!r}; use business, service and staff")
+    for name in ("business", "service"):
+        if value.get(name) is not None and not isinstance(value.get(name), str):
+            raise ProfileError(f"bookings.{name}", "must be text")
+    staff = value.get("staff") or []
+    if isinstance(staff, str):
+        staff = [staff]
+    if not isinstance(staff, list) or not all(isinstance(s, str) and s.strip() for s in staff):
+        raise ProfileError("bookings.staff", "must be a list of staff member ids or email addresses")
+    business = (value.get("business") or "").strip()
+    if business and "@" not in business:
+        raise ProfileError("bookings.business", f"{business!r} is not a booking mailbox; it looks like "
+                                                "virtualcare@contoso.onmicrosoft.com (Bookings → Business information)")
+    return {"business": business, "service": (value.get("service") or "").strip(),
+            "staff": [s.strip() for s in staff]}
 
 
 def _check_unknown(d: dict) -> None:

@@ -15,10 +15,13 @@ from lib.model.timezones import windows_zone_for
 
 VIRTUAL_APPOINTMENT = "virtual-appointment"
 JOIN_LINK = "join-link"
-FLOWS = (VIRTUAL_APPOINTMENT, JOIN_LINK)
+BOOKINGS = "bookings"
+FLOWS = (VIRTUAL_APPOINTMENT, JOIN_LINK)  # the Teams meeting flows
+ALL_FLOWS = FLOWS + (BOOKINGS,)
 FLOW_TITLES = {
     VIRTUAL_APPOINTMENT: "Virtual appointment (beta: meeting + virtualAppointment)",
     JOIN_LINK: "Join link (v1.0: meeting + getVirtualAppointmentJoinWebUrl)",
+    BOOKINGS: "Microsoft Bookings (v1.0: a booking appointment; Microsoft emails the customer)",
 }
 
 MEETING_ID = "{onlineMeetingId}"
