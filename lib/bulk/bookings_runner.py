@@ -21,7 +21,7 @@ from __future__ import annotations
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor, wait
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Callable
 
 from lib.bulk.journal import Journal, appointment_key
@@ -31,7 +31,7 @@ from lib.graph.client import GraphClient
 from lib.graph.errors import GraphError
 from lib.model.appointment import Appointment
 from lib.model.bookings import (BOOKINGS, BookingsTarget, calendar_view_spec, create_spec, differs, find_booking,
-                                get_spec, links, update_spec)
+                                get_spec, links, rule_problems, update_spec)
 from lib.model.flows import RequestSpec
 
 MAX_IN_FLIGHT = 4      # Bookings: 4 concurrent requests per app + booking mailbox
@@ -84,16 +84,32 @@ class BookingsRunner:
         for outcome in outcomes:
             outcome._known = known.get(outcome.key)
         self._notify()
-        unconfirmed = [o for o in outcomes if not (o._known and o._known.meeting_id)]
+        outcomes = self._refuse_what_the_rules_refuse(outcomes)
+        unconfirmed = [o for o in outcomes if o.status == "pending" and not (o._known and o._known.meeting_id)]
         if unconfirmed and not self.cancel.is_set():
             self._calendar = self._look_up([o.appointment for o in unconfirmed])
         with ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="book") as pool:
-            futures = [pool.submit(self._book, o) for o in outcomes]
+            futures = [pool.submit(self._book, o) for o in outcomes if o.status == "pending"]
             while wait(futures, timeout=TICK).not_done:
                 self._notify()
             for future in futures:
                 future.result()
         return self._finish(outcomes, invalid_rows)
+
+    def _refuse_what_the_rules_refuse(self, outcomes: list[Outcome]) -> list[Outcome]:
+        """Bookings' rules for apps (length, lead times, staff choice, hours), checked before anything is sent."""
+        rules = self.target.rules
+        if rules is None or self.client.auth_kind != "app":  # a signed-in person is not bound by them
+            return outcomes
+        now = datetime.now(timezone.utc)
+        for outcome in outcomes:
+            problems = rule_problems(outcome.appointment, rules, now=now, staff_chosen=bool(self.target.staff_ids))
+            if problems:
+                outcome.status = "failed"
+                outcome.error = "Not sent: " + " ".join(problems)
+                self.journal.update(outcome.key, status="failed", error=outcome.error)
+                self._count(outcome)
+        return outcomes
 
     # -- one appointment ------------------------------------------------------------------------
     def _book(self, outcome: Outcome) -> None:

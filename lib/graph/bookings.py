@@ -12,7 +12,7 @@ from urllib.parse import quote, urlsplit
 
 from lib.graph.client import GraphClient
 from lib.graph.errors import GraphError
-from lib.model.bookings import BookingsTarget, business_path
+from lib.model.bookings import BookingRules, BookingsTarget, business_path
 
 BUSINESS_LIST_CAP = 500  # Graph returns at most 500 businesses and offers no paging for them
 MAX_PAGES = 200          # a server that kept sending nextLinks must not keep us here forever
@@ -26,6 +26,7 @@ class Service:
     name: str
     duration_minutes: int | None
     anonymous_join: bool
+    resource: dict | None = None  # what Graph sent (its scheduling policy overrides the business's)
 
     @property
     def label(self) -> str:
@@ -85,7 +86,7 @@ def list_services(client: GraphClient, business: str) -> list[Service]:
     """The business's services with their length and whether clients may join anonymously."""
     return [Service(id=s.get("id", ""), name=s.get("displayName") or s.get("id", ""),
                     duration_minutes=parse_duration_minutes(s.get("defaultDuration")),
-                    anonymous_join=bool(s.get("isAnonymousJoinEnabled")))
+                    anonymous_join=bool(s.get("isAnonymousJoinEnabled")), resource=s)
             for s in list_all(client, business_path(business) + "/services")]
 
 
@@ -119,6 +120,9 @@ def choose_target(client: GraphClient, business: str, service: str = "", staff: 
         raise BookingsChoiceError(f"The booking business {business} has no services: add one in Microsoft "
                                   "Bookings first.")
     chosen = services[0] if not service else _find_service(services, service, business)
+    business_doc = client.request("GET", "v1.0", business_path(business)).body or {}
+    # Business hours are checked only when Graph names the zone they are in; Graph still enforces them.
+    rules = BookingRules.from_graph(business_doc, chosen.resource or {}, business_doc.get("timeZone") or "")
     staff_ids: list[str] = []
     if staff:
         members = list_staff(client, business)
@@ -126,7 +130,7 @@ def choose_target(client: GraphClient, business: str, service: str = "", staff: 
     return BookingsTarget(business=business, service_id=chosen.id, service_name=chosen.name,
                           duration_minutes=chosen.duration_minutes, anonymous_join=chosen.anonymous_join,
                           staff_ids=tuple(staff_ids), opt_out_of_customer_email=opt_out_of_customer_email,
-                          sms_notifications=sms_notifications)
+                          sms_notifications=sms_notifications, rules=rules)
 
 
 def _find_service(services: list[Service], wanted: str, business: str) -> Service:

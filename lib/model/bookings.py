@@ -7,9 +7,11 @@ POST that is never repeated blindly: after an unknown outcome the runner looks t
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from urllib.parse import quote, urlencode
+from zoneinfo import ZoneInfo
 
 from lib.model.appointment import Appointment
 from lib.model.flows import BOOKINGS, RequestSpec  # noqa: F401 (BOOKINGS: the flow's name, re-exported)
@@ -30,6 +32,7 @@ class BookingsTarget:
     staff_ids: tuple[str, ...] = ()
     opt_out_of_customer_email: bool = False
     sms_notifications: bool = False
+    rules: "BookingRules | None" = None  # what the business accepts from an app, when Graph told us
 
 
 def business_path(business: str) -> str:
@@ -171,3 +174,92 @@ def differs(booking: dict, appointment: Appointment) -> bool:
     """True when the booked times are not the appointment's (a re-sent row moved it)."""
     return (booking_start(booking) != appointment.start.astimezone(timezone.utc)
             or booking_end(booking) != appointment.end.astimezone(timezone.utc))
+
+
+# -- the business rules Graph applies to bookings made by an app (checked before sending) -------------
+DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_DURATION = re.compile(r"^P(?:(?P<d>\d+)D)?(?:T(?:(?P<h>\d+)H)?(?:(?P<m>\d+)M)?(?:(?P<s>\d+(?:\.\d+)?)S)?)?$", re.I)
+
+
+def parse_duration(value) -> timedelta | None:
+    """An ISO-8601 duration as Bookings writes them (``PT30M``, ``PT1H``, ``P365D``); None when unreadable."""
+    m = _DURATION.match(value) if isinstance(value, str) and value not in ("P", "PT") else None
+    if m is None:
+        return None
+    parts = {k: float(v) for k, v in m.groupdict().items() if v}
+    return timedelta(days=parts.get("d", 0), hours=parts.get("h", 0), minutes=parts.get("m", 0),
+                     seconds=parts.get("s", 0))
+
+
+@dataclass(frozen=True)
+class BookingRules:
+    """What a business accepts from an app: its hours (in ``time_zone``), lead times, staff choice, the length."""
+
+    business_name: str
+    duration: timedelta | None
+    min_lead: timedelta | None
+    max_advance: timedelta | None
+    allow_staff_selection: bool
+    time_zone: str = ""                                   # "" when Graph did not say: hours are not checked
+    hours: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
+
+    @classmethod
+    def from_graph(cls, business: dict, service: dict, time_zone: str = "") -> "BookingRules":
+        """From the bookingBusiness and bookingService resources; the service's policy overrides the business's."""
+        policy = service.get("schedulingPolicy") or business.get("schedulingPolicy") or {}
+        hours = tuple((h.get("day", ""), tuple((s.get("startTime", "")[:5], s.get("endTime", "")[:5])
+                                               for s in h.get("timeSlots") or []))
+                      for h in business.get("businessHours") or [])
+        return cls(business.get("displayName") or business.get("id", ""), parse_duration(service.get("defaultDuration")),
+                   parse_duration(policy.get("minimumLeadTime")), parse_duration(policy.get("maximumAdvance")),
+                   bool(policy.get("allowStaffSelection", True)), time_zone, hours)
+
+
+def rule_problems(appointment: Appointment, rules: BookingRules, *, now: datetime, staff_chosen: bool) -> list[str]:
+    """Why Bookings would refuse this appointment from an app, in plain words (empty: it should be accepted)."""
+    problems = []
+    length = appointment.end - appointment.start
+    if rules.duration and length != rules.duration:
+        problems.append(f"It lasts {_minutes(length)} minutes, but the service takes {_minutes(rules.duration)}: "
+                        f"make the row's end (or the schedule's length) {_minutes(rules.duration)} minutes after "
+                        "its start.")
+    if rules.min_lead and appointment.start < now + rules.min_lead:
+        problems.append(f"It starts too soon: {rules.business_name} takes bookings at least "
+                        f"{_span(rules.min_lead)} ahead. Choose a later time.")
+    if rules.max_advance and appointment.start > now + rules.max_advance:
+        problems.append(f"It is too far ahead: {rules.business_name} takes bookings at most "
+                        f"{_span(rules.max_advance)} ahead. Choose an earlier date.")
+    if staff_chosen and not rules.allow_staff_selection:
+        problems.append(f"{rules.business_name} does not let bookings choose a staff member: leave --staff out.")
+    if rules.time_zone and rules.hours and not _inside_hours(appointment, rules):
+        problems.append(f"{_local(appointment, rules)} is outside {rules.business_name}'s hours "
+                        f"({_hours_text(rules)}, {rules.time_zone}). Choose a time inside them.")
+    return problems
+
+
+def _inside_hours(appointment: Appointment, rules: BookingRules) -> bool:
+    zone = ZoneInfo(rules.time_zone)
+    start, end = appointment.start.astimezone(zone), appointment.end.astimezone(zone)
+    slots = dict(rules.hours).get(DAYS[start.weekday()], ())
+    return start.date() == end.date() and any(
+        opens <= start.strftime("%H:%M") and end.strftime("%H:%M") <= closes for opens, closes in slots)
+
+
+def _local(appointment: Appointment, rules: BookingRules) -> str:
+    start = appointment.start.astimezone(ZoneInfo(rules.time_zone))
+    return f"{start:%A %d %B %Y, %H:%M}"
+
+
+def _hours_text(rules: BookingRules) -> str:
+    return ", ".join(f"{day[:3].title()} {slots[0][0]}-{slots[0][1]}" for day, slots in rules.hours if slots) or "closed"
+
+
+def _minutes(span: timedelta) -> str:
+    return f"{span.total_seconds() / 60:g}"
+
+
+def _span(span: timedelta) -> str:
+    if span.days and not span.seconds:
+        return f"{span.days} days"
+    hours, rest = divmod(int(span.total_seconds()), 3600)
+    return f"{hours} h {rest // 60} min" if rest else f"{hours} hour{'s' if hours != 1 else ''}"

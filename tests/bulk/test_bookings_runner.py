@@ -148,3 +148,16 @@ def test_an_unknown_service_names_the_services_there_are(sandbox):
         choose_target(client, _business(sandbox), "Dentistry")
     assert "Initial consultation (30 min, anonymous join)" in str(info.value)
     assert "Follow-up (15 min)" in str(info.value)
+
+
+def test_an_app_booking_that_breaks_a_rule_is_refused_before_anything_is_sent(sandbox, tmp_path):
+    tag = unique_tag("BKL")
+    runner = make_runner(sandbox, tmp_path / "j.sqlite3")
+    good, bad = clinic_day(2, tag)
+    bad = replace(bad, end=bad.start + timedelta(minutes=50))
+    before = sandbox.stats()["requests"]
+    result = runner.run([good, bad])
+    assert [o.status for o in result.outcomes] == ["created", "failed"]
+    assert result.outcomes[1].error.startswith("Not sent: It lasts 50 minutes, but the service takes 30")
+    assert sandbox.stats()["requests"] - before == 2  # the calendar look-up and the one good POST
+    assert booked(sandbox, tag) == {f"{tag.lower()}-0@example.com": 1}

@@ -68,3 +68,54 @@ def test_a_moved_appointment_differs_from_its_booking():
                         clients=APPT.clients)
     assert differs(_booking(), moved)
     assert datetime(2027, 3, 1, 14, 30, tzinfo=timezone.utc) == APPT.start
+
+
+def _rules(**over):
+    from lib.model.bookings import BookingRules
+
+    business = {"displayName": "Contoso Virtual Care",
+                "businessHours": [{"day": d, "timeSlots": [{"startTime": "08:00:00.0000000",
+                                                            "endTime": "18:00:00.0000000"}]}
+                                  for d in ("monday", "tuesday", "wednesday", "thursday", "friday")],
+                "schedulingPolicy": {"minimumLeadTime": "PT1H", "maximumAdvance": "P365D",
+                                     "allowStaffSelection": over.pop("allow_staff", True)}}
+    return BookingRules.from_graph(business, {"defaultDuration": "PT30M"}, over.pop("zone", "America/New_York"))
+
+
+def test_an_app_booking_that_keeps_the_rules_has_no_problems():
+    from lib.model.bookings import rule_problems
+
+    now = datetime(2027, 2, 1, tzinfo=timezone.utc)
+    assert rule_problems(APPT, _rules(), now=now, staff_chosen=True) == []
+
+
+def test_each_rule_an_app_booking_breaks_is_named_with_the_fix():
+    from lib.model.bookings import rule_problems
+
+    now = datetime(2027, 2, 1, tzinfo=timezone.utc)
+    long = Appointment("x", START, START + timedelta(minutes=45), clients=APPT.clients)
+    assert "lasts 45 minutes, but the service takes 30" in rule_problems(long, _rules(), now=now,
+                                                                       staff_chosen=False)[0]
+    soon = rule_problems(APPT, _rules(), now=START.astimezone(timezone.utc) - timedelta(minutes=20),
+                         staff_chosen=False)
+    assert soon == ["It starts too soon: Contoso Virtual Care takes bookings at least 1 hour ahead. "
+                    "Choose a later time."]
+    far = rule_problems(APPT, _rules(), now=now - timedelta(days=400), staff_chosen=False)
+    assert "at most 365 days ahead" in far[0]
+    assert "does not let bookings choose a staff member" in rule_problems(
+        APPT, _rules(allow_staff=False), now=now, staff_chosen=True)[0]
+    sunday = Appointment("x", datetime(2027, 2, 28, 10, tzinfo=NY), datetime(2027, 2, 28, 10, 30, tzinfo=NY),
+                         clients=APPT.clients)
+    assert rule_problems(sunday, _rules(), now=now, staff_chosen=False) == [
+        "Sunday 28 February 2027, 10:00 is outside Contoso Virtual Care's hours (Mon 08:00-18:00, Tue 08:00-18:00, "
+        "Wed 08:00-18:00, Thu 08:00-18:00, Fri 08:00-18:00, America/New_York). Choose a time inside them."]
+    assert rule_problems(sunday, _rules(zone=""), now=now, staff_chosen=False) == []  # zone unknown: Graph decides
+
+
+def test_iso_durations_of_any_size_are_read():
+    from lib.model.bookings import parse_duration
+
+    assert parse_duration("P365D") == timedelta(days=365)
+    assert parse_duration("PT1H30M") == timedelta(minutes=90)
+    assert parse_duration("P1DT2H") == timedelta(days=1, hours=2)
+    assert parse_duration("PT") is None and parse_duration("soon") is None and parse_duration(None) is None
