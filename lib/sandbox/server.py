@@ -16,7 +16,7 @@ from starlette.applications import Starlette
 from starlette.routing import Mount
 
 from . import inspection
-from .bookings.concurrency import MailboxConcurrencyLimit
+from .bookings import concurrency as bookings_concurrency
 from .bookings import urls as bookings_urls
 from .bookings.models import BookingsBackend
 from .certs import ensure_certificates, write_private
@@ -31,7 +31,7 @@ from .identity.tokens import SigningKey, TokenIssuer, TokenVerifier
 from .identity.urls import url_paths as identity_routes
 from .mail import inbox
 from .mail import urls as mail_urls
-from .mail.gate import MailboxGate, refused_item
+from .mailbox_gate import MailboxGate, refused_item
 from .mail.models import MailBackend
 from .state import State
 
@@ -86,12 +86,13 @@ def build_sandbox(data_dir: Path, base_url: str, *, auto_approve: bool = False, 
     issuer = TokenIssuer(key, base_url, directory.tenant_id)
     verifier = TokenVerifier(key, base_url, state.token_known, directory.tenant_id)
     stats = Stats()
+    mail = MailBackend(state, directory)
     return Sandbox(data_dir=data_dir, base_url=base_url, directory=directory, state=state, signing_key=key,
                    verifier=verifier,
                    identity=IdentityService(directory, state, issuer, base_url, auto_approve=auto_approve),
-                   backend=GraphBackend(state, directory), mail=MailBackend(state, directory),
+                   backend=GraphBackend(state, directory), mail=mail,
                    policy=FaultPolicy(stats, latency=latency, rate_limit=rate_limit, faults=faults, seed=seed),
-                   stats=stats, ca_path=ca_path or data_dir / "ca.pem", bookings=BookingsBackend(state, directory))
+                   stats=stats, ca_path=ca_path or data_dir / "ca.pem", bookings=BookingsBackend(state, directory, mail.store.log_sent))
 
 
 def build_app(sandbox: Sandbox) -> Starlette:
@@ -103,8 +104,8 @@ def build_app(sandbox: Sandbox) -> Starlette:
     dispatcher.batch_runner.item_checks.append(refused_item)
     graph = FaultsMiddleware(GraphApp(dispatcher, sandbox.verifier, sandbox.base_url), sandbox.policy,
                              sandbox.verifier)
-    graph = MailboxConcurrencyLimit(graph, sandbox.verifier, sandbox.stats)
-    graph = MailboxGate(graph, sandbox.directory, sandbox.stats, sandbox.verifier)
+    finders = [mail_urls.mailbox_finder(sandbox.directory), bookings_concurrency.find]
+    graph = MailboxGate(graph, finders, sandbox.stats, sandbox.verifier)
     app = Starlette(routes=[Mount("/v1.0", app=graph), Mount("/beta", app=graph),
                             *inspection.routes, *inbox.routes, *identity_routes])
     app.state.sandbox = sandbox

@@ -5,7 +5,7 @@ import base64
 import re
 import uuid
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Callable
 from zoneinfo import ZoneInfo
 
 from ..directory import Directory
@@ -52,10 +52,11 @@ def _now() -> datetime:
 class BookingsBackend:
     """All Bookings rules; every write is one SQLite transaction."""
 
-    def __init__(self, state: State, directory: Directory):
+    def __init__(self, state: State, directory: Directory, send_mail: Callable[[str, dict], None]):
         self.state = state
         self.directory = directory
         self.store = BookingsStore(state)
+        self.send_mail = send_mail  # the sandbox's sent-mail log (`/_sandbox/mail`): (mailbox, message)
         self.businesses = (default_business(directory),)
 
     # -- businesses, services, staff, customers -------------------------------------------------
@@ -150,7 +151,7 @@ class BookingsBackend:
             self.state.bump("bookingAppointments")
             if not resource["optOutOfCustomerEmail"]:
                 for customer in customers:
-                    record_business_email(self.store, business, resource, customer, "confirmation")
+                    record_business_email(self.send_mail, business, resource, customer, "confirmation")
         return resource
 
     def update_appointment(self, caller: Caller, business_id: str, appointment_id: str,
@@ -192,7 +193,7 @@ class BookingsBackend:
         with self.state.write():
             self.store.cancel(appointment_id, message)
             for customer in current.get("customers") or []:
-                record_business_email(self.store, business, current, customer, "cancellation", message)
+                record_business_email(self.send_mail, business, current, customer, "cancellation", message)
 
     def delete(self, business_id: str, appointment_id: str) -> None:
         self.appointment(business_id, appointment_id)
@@ -205,7 +206,7 @@ class BookingsBackend:
         return {"value": [{**b.resource(), "timeZone": TIME_ZONE, "services": self.services(b.id),
                            "staffMembers": self.staff(b.id), "customers": self.store.customers(b.id),
                            "appointments": self.store.all_appointments(b.id)} for b in self.businesses],
-                "emails": self.store.emails()}
+                }
 
     # -- validation helpers ----------------------------------------------------------------------
     def _service(self, business: Business, service_id: Any) -> Service:
@@ -298,12 +299,12 @@ def _list(value: Any, name: str) -> list[Any]:
     return value
 
 
-def record_business_email(store: BookingsStore, business: Business, appointment: dict[str, Any],
+def record_business_email(send_mail: Callable[[str, dict], None], business: Business, appointment: dict[str, Any],
                           customer: dict[str, Any], kind: str, message: str | None = None) -> dict[str, Any] | None:
     """The email Bookings sends a customer from the business mailbox (`confirmation` or `cancellation`).
 
-    The one place such mail is recorded: when the sandbox's mail store exists, this is what feeds it.
-    Customers without an email address get nothing (None)."""
+    It goes into the sandbox's sent-mail log beside what mailboxes send (`/_sandbox/mail`), marked with
+    the appointment's id and the kind. Customers without an email address get nothing (None)."""
     address = customer.get("emailAddress")
     if not address:
         return None
@@ -330,7 +331,12 @@ def record_business_email(store: BookingsStore, business: Business, appointment:
                  f"Your {service} with {business.display_name} on {when} has been cancelled."]
         if message:
             lines += ["", message]
-    email = {"businessId": business.id, "appointmentId": appointment["id"], "kind": kind, "from": business.id,
-             "to": address, "toName": customer.get("name"), "subject": subject, "body": "\n".join(lines)}
-    store.insert_email(email)
+    email = {"id": "AAMk" + uuid.uuid4().hex, "mailboxId": business.id, "from": business.id,
+             "fromName": business.display_name, "toRecipients": [address],
+             "recipients": [{"name": customer.get("name") or address, "address": address}],
+             "ccRecipients": [], "bccRecipients": [], "subject": subject,
+             "body": {"contentType": "text", "content": "\n".join(lines)},
+             "sentDateTime": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), "attachments": [],
+             "bookingAppointmentId": appointment["id"], "bookingsKind": kind}
+    send_mail(business.id, email)
     return email

@@ -30,18 +30,6 @@ CREATE TABLE IF NOT EXISTS booking_appointments (
     created_at REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS booking_appointments_slot ON booking_appointments (business_id, start_utc);
-CREATE TABLE IF NOT EXISTS booking_emails (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    business_id TEXT NOT NULL,
-    appointment_id TEXT NOT NULL,
-    kind TEXT NOT NULL,
-    sender TEXT NOT NULL,
-    recipient TEXT NOT NULL,
-    recipient_name TEXT,
-    subject TEXT NOT NULL,
-    body TEXT NOT NULL,
-    sent_at REAL NOT NULL
-);
 """
 
 
@@ -108,21 +96,3 @@ class BookingsStore:
                                " WHERE business_id = ? ORDER BY seq", (business_id,))
         return [{**json.loads(r["resource"]), "cancelled": bool(r["cancelled"]),
                  "cancellationMessage": r["cancellation_message"]} for r in rows]
-
-    # -- emails --------------------------------------------------------------------------------
-    def insert_email(self, email: dict[str, Any]) -> None:
-        self.db.execute(
-            "INSERT INTO booking_emails (business_id, appointment_id, kind, sender, recipient, recipient_name,"
-            " subject, body, sent_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (email["businessId"], email["appointmentId"], email["kind"], email["from"], email["to"],
-             email.get("toName"), email["subject"], email["body"], time.time()))
-
-    def emails(self) -> list[dict[str, Any]]:
-        rows = self.db.execute("SELECT * FROM booking_emails ORDER BY seq")
-        return [{"businessId": r["business_id"], "appointmentId": r["appointment_id"], "kind": r["kind"],
-                 "from": r["sender"], "to": r["recipient"], "toName": r["recipient_name"], "subject": r["subject"],
-                 "body": r["body"], "sentDateTime": _iso(r["sent_at"])} for r in rows]
-
-
-def _iso(epoch: float) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))

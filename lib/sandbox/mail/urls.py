@@ -43,3 +43,21 @@ NAVIGATION = [re.compile(p) for p in (U + r"/mailFolders", FOLDER)]
 # The mailbox a Graph path (relative to the version root) works on, for the concurrency gate.
 MAILBOX_PATH = re.compile(r"/?(?:me|users/(?P<user>[^/?]+))/(?:sendMail|messages|mailFolders|events|calendar)"
                           r"(?:[/?(]|$)", re.IGNORECASE)
+
+
+def mailbox_finder(directory):
+    """For the mailbox gate: the user mailbox a mail path addresses (``/me`` is the caller's) and Outlook's 429."""
+    from urllib.parse import unquote
+
+    from .exceptions import MailboxConcurrency
+
+    def find(path: str, oid: str):
+        m = MAILBOX_PATH.match(path)
+        if m is None:
+            return None
+        if m.group("user") is None:
+            return oid, MailboxConcurrency
+        key = unquote(m.group("user"))
+        user = directory.user_by_id_or_upn(key)
+        return (user.id if user is not None else key.lower()), MailboxConcurrency
+    return find

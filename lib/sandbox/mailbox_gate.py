@@ -1,6 +1,7 @@
-"""Outlook's concurrency limit (§15): at most 4 requests at once per app and mailbox, the fifth gets 429.
+"""At most 4 requests at once per app and mailbox, the fifth gets 429 (Outlook §15, Bookings §14).
 
-A request holds its slot from arrival (before the sandbox's added latency) until its reply is written;
+Outlook counts per user mailbox, Bookings per booking mailbox; each service gives a finder that names
+the mailbox a path addresses and the error it answers with. A request holds its slot from arrival (before the sandbox's added latency) until its reply is written;
 each mail item of a `$batch` holds one slot for the whole batch, as Outlook runs a batch's items side by
 side, so a batch with five sendMail items for one mailbox has its fifth refused. Pure ASGI, placed
 outside the faults middleware so that latency counts as time in flight.
@@ -11,32 +12,33 @@ import contextvars
 import json
 from collections import Counter
 from typing import Any
-from urllib.parse import unquote
 
-from ..graph.asgi import authenticate, error_reply, is_graph_path, request_ids, send_reply
-from ..identity.tokens import InvalidToken
-from .exceptions import MailboxConcurrency
-from .urls import MAILBOX_PATH
+from typing import Callable
+
+from .graph.asgi import authenticate, error_reply, is_graph_path, request_ids, send_reply
+from .graph.exceptions import GraphError
+from .identity.tokens import InvalidToken
+
+# (path below the version, the caller's object id) -> (mailbox, the 429 to answer with), or None
+Finder = Callable[[str, str], "tuple[str, Callable[[], GraphError]] | None"]
 
 LIMIT = 4
 # `$batch` item ids (lower case) refused by the gate for the request being handled.
-_REFUSED_ITEMS: contextvars.ContextVar[frozenset[str]] = contextvars.ContextVar("refused_items", default=frozenset())
+_REFUSED_ITEMS: contextvars.ContextVar[dict[str, GraphError]] = contextvars.ContextVar("refused_items", default={})
 
 
-def refused_item(item: dict[str, Any]) -> MailboxConcurrency | None:
+def refused_item(item: dict[str, Any]) -> GraphError | None:
     """For the batch runner: the 429 for an item the gate refused, else None."""
     item_id = item.get("id")
-    if isinstance(item_id, str) and item_id.lower() in _REFUSED_ITEMS.get():
-        return MailboxConcurrency()
-    return None
+    return _REFUSED_ITEMS.get().get(item_id.lower()) if isinstance(item_id, str) else None
 
 
 class MailboxGate:
     """Counts requests in flight per (client app, mailbox)."""
 
-    def __init__(self, app, directory, stats, verifier, limit: int = LIMIT):
+    def __init__(self, app, finders: list[Finder], stats, verifier, limit: int = LIMIT):
         self.app = app
-        self.directory = directory
+        self.finders = finders
         self.stats = stats
         self.verifier = verifier
         self.limit = limit
@@ -52,15 +54,15 @@ class MailboxGate:
         path = (scope.get("raw_path") or scope["path"].encode()).decode("latin-1").split("/", 2)[-1]
         if path.split("?", 1)[0] == "$batch":
             return await self._batch(scope, receive, send, app_id, oid)
-        mailbox = self._mailbox(path, oid)
-        if mailbox is None:
+        found = self._mailbox(path, oid)
+        if found is None:
             return await self.app(scope, receive, send)
-        key = (app_id, mailbox)
+        key = (app_id, found[0])
         if self.in_flight[key] >= self.limit:
             self.stats.requests += 1
             self.stats.throttled += 1
             request_id, client_request_id = request_ids(scope)
-            return await send_reply(send, error_reply(MailboxConcurrency(), request_id, client_request_id),
+            return await send_reply(send, error_reply(found[1](), request_id, client_request_id),
                                     request_id, client_request_id)
         self.in_flight[key] += 1
         try:
@@ -78,14 +80,14 @@ class MailboxGate:
             chunks.append(message.get("body", b""))
             if not message.get("more_body", False):
                 break
-        held, refused = [], set()
+        held, refused = [], {}
         for item_id, url in _batch_items(b"".join(chunks)):
-            mailbox = self._mailbox(url, oid)
-            if mailbox is None:
+            found = self._mailbox(url, oid)
+            if found is None:
                 continue
-            key = (app_id, mailbox)
+            key = (app_id, found[0])
             if self.in_flight[key] >= self.limit:
-                refused.add(item_id.lower())
+                refused[item_id.lower()] = found[1]()
                 self.stats.throttled += 1
                 continue
             self.in_flight[key] += 1
@@ -95,22 +97,19 @@ class MailboxGate:
         async def replay_receive():
             return next(replay, {"type": "http.disconnect"})
 
-        token = _REFUSED_ITEMS.set(frozenset(refused))
+        token = _REFUSED_ITEMS.set(refused)
         try:
             await self.app(scope, replay_receive, send)
         finally:
             _REFUSED_ITEMS.reset(token)
             self._release(held)
 
-    def _mailbox(self, path: str, oid: str) -> str | None:
-        m = MAILBOX_PATH.match(path)
-        if m is None:
-            return None
-        if m.group("user") is None:
-            return oid
-        key = unquote(m.group("user"))
-        user = self.directory.user_by_id_or_upn(key)
-        return user.id if user is not None else key.lower()
+    def _mailbox(self, path: str, oid: str):
+        for finder in self.finders:
+            found = finder(path.lstrip("/"), oid)
+            if found is not None:
+                return found
+        return None
 
     def _release(self, keys: list) -> None:
         for key in keys:
