@@ -88,9 +88,9 @@ def test_blank_lines_are_dropped_but_still_counted_in_row_numbers():
     assert sheet.row_numbers == [3, 6]
 
 
-def test_a_cell_spanning_two_lines_numbers_the_row_by_its_first_line():
+def test_a_cell_spanning_two_lines_stays_one_row_as_in_excel():
     sheet = read_table(b'Name,Notes\nAnna,"line one\nline two"\nBob,x\n', "c.csv")
-    assert sheet.row_numbers == [2, 4]
+    assert sheet.row_numbers == [2, 3]
     assert sheet.rows[0][1] == "line one\nline two"
 
 
