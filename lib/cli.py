@@ -81,6 +81,13 @@ def _schedule_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--subject", default="Virtual appointment", metavar="TEXT")
     group.add_argument("--hours", metavar="HH:MM-HH:MM", help="working hours; slots that don't fit move to the next day")
     group.add_argument("--weekdays", action="store_true", help="skip Saturdays and Sundays")
+    parser.add_argument("--date-order", choices=("auto", "DMY", "MDY", "YMD"), default="auto", type=_date_order,
+                        help="how to read dates like 03/04/2027 (default auto: decided per column from its "
+                             "values, with a warning on each row that could be read either way)")
+
+
+def _date_order(text: str) -> str:
+    return text if text == "auto" else text.upper()
 
 
 # -- check --------------------------------------------------------------------------------------
@@ -133,7 +140,8 @@ def _load_report(args, organizer: str):
         hours = parse_hours(args.hours) if args.hours else None
         schedule = Schedule(start=start, duration=args.duration, gap=args.gap, tz=args.tz, subject=args.subject,
                             hours=hours, weekdays_only=args.weekdays)
-        return check_sheet(sheet, mapping, schedule, organizer=organizer)
+        return check_sheet(sheet, mapping, schedule, organizer=organizer, date_order=args.date_order,
+                           sms=bool(getattr(args, "sms", False)))
     except ModelError as exc:
         raise UsageError(str(exc)) from None
 
@@ -148,6 +156,7 @@ def _send(args) -> int:
     from lib.graph.profile import Profile, ProfileError
     from lib.bulk.results import COLUMNS, result_rows
     from lib.bulk.runner import Runner
+    from lib.spreadsheet.check import join_messages
 
     try:
         profile = Profile.load(args.connection)
@@ -156,7 +165,7 @@ def _send(args) -> int:
     if args.concurrency < 1:
         raise UsageError("--concurrency must be at least 1")
     report = _load_report(args, organizer=profile.organizer if profile.auth == "client_credentials" else "")
-    invalid = [(r.row, "; ".join(r.errors)) for r in report.rows if r.status == "error"]
+    invalid = [(r.row, join_messages(r.errors)) for r in report.rows if r.status == "error"]
     for row, message in invalid:
         _say(f"Row {row} will be skipped: {message}")
     flow = args.flow or (VIRTUAL_APPOINTMENT if profile.is_sandbox else JOIN_LINK)

@@ -188,6 +188,7 @@ _MONTHS = {m: i for i, names in enumerate((
 _WEEKDAYS = re.compile(r"\b(mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)(day|nesday|sday|urday)?\b\.?", re.I)
 _CLOCK = re.compile(r"(?<![\d:+\-])(\d{1,2})(?:[:h.](\d{2})(?::(\d{2})(?:[.,]\d+)?)?)?\s*(a\.?m\.?|p\.?m\.?|a|p)?"
                     r"(?=$|\s|[zZ+-]|utc|gmt)", re.I)
+_FRENCH_HOURS = re.compile(r"(?<![\d:.])(\d{1,2})\s?h(\d{2})?(?![\d:a-z])")
 _ZONE_TAIL = re.compile(r"\s*(?:(z|utc|gmt)|(?:utc|gmt)?\s*([+-])(\d{1,2})(?::?(\d{2}))?)\s*$", re.I)
 
 
@@ -219,6 +220,7 @@ def parse_moment(text: str, order: str = "MDY") -> tuple[date | None, time | Non
     work = _WEEKDAYS.sub(" ", work)
     work = " ".join(work.split())
     work = re.sub(r"(\d{4}-\d{1,2}-\d{1,2})t(\d)", r"\1 \2", work)
+    work = _FRENCH_HOURS.sub(lambda m: f"{m.group(1)}:{m.group(2) or '00'}", work)  # 14h30, 9h
     offset = None
     clock = None
     # The time is the last clock-looking piece with a colon or am/pm (or the whole cell, e.g. "9").

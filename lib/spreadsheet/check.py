@@ -429,10 +429,15 @@ def _read_phone(d: _Draft, ctx: _Context, cells: list[str], has_email: bool) -> 
     region = ctx.region
     mobile = _labelled_mobile(ctx, cells, region)
     if mobile is not None:
-        header, value, number = mobile
-        if header != ctx.headers["phone"] or value != text:
-            d.warnings.append(f"{where}: {show(text)} is not labelled as a mobile number; the mobile number "
-                              f"{show(value)} from column \"{header}\" is used.")
+        header, value, number, label = mobile
+        others = [o for o in _split_values(text, "phone") if o != value]
+        if header != ctx.headers["phone"]:
+            d.warnings.append(f"{where}: {show(text)} is not labelled as a mobile number; the number labelled "
+                              f"{show(label)} in column \"{header}\", {show(value)}, is used.")
+        elif others:
+            listed = ", ".join(show(o) for o in others)
+            d.warnings.append(f"{where}: the cell holds {len(others) + 1} phone numbers; the one labelled "
+                              f"{show(label)}, {show(value)}, is used and {listed} left out.")
         return number
     used, number, problem, others = _pick(text, "phone", lambda t: check_phone(t, region))
     if not problem:
@@ -452,8 +457,8 @@ def _read_phone(d: _Draft, ctx: _Context, cells: list[str], has_email: bool) -> 
     return ""
 
 
-def _labelled_mobile(ctx: _Context, cells: list[str], region: str) -> tuple[str, str, str] | None:
-    """(column, value, E.164) of the first usable number labelled mobile in Google-style label columns."""
+def _labelled_mobile(ctx: _Context, cells: list[str], region: str) -> tuple[str, str, str, str] | None:
+    """(column, value, E.164, label) of the first usable number labelled mobile in Google-style label columns."""
     for label_col, value_col in ctx.phone_labels:
         if value_col >= len(cells) or label_col >= len(cells):
             continue
@@ -463,7 +468,7 @@ def _labelled_mobile(ctx: _Context, cells: list[str], region: str) -> tuple[str,
             if value and any(word in normalise(label) for word in _MOBILE_LABELS):
                 number, problem = check_phone(value, region)
                 if not problem:
-                    return ctx.sheet_headers[value_col], value, number
+                    return ctx.sheet_headers[value_col], value, number, label.lstrip("* ")
     return None
 
 

@@ -175,7 +175,7 @@ def decide(values: list[str], evidence: tuple[str, str], choice: str | None = No
         found = numeric_date(value) if value else None
         if found is None:
             continue
-        if found.proves:
+        if found.proves and not (found.dotted and found.proves == "MDY"):  # 03.14.2027 breaks the convention
             proofs[found.proves] += 1
         elif found.dotted:
             dotted += 1
