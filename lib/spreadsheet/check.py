@@ -186,8 +186,9 @@ class SheetChecker:
             raise ModelError("Time zone", f"'{schedule.tz}' is not a time zone; use a name such as America/New_York.")
         self.zone_name, self.zone = zone_name, zone
         self._signature: tuple | None = None
-        self._drafts: dict[tuple, _Draft] = {}
-        self._builts: dict[tuple, _Built] = {}
+        self._drafts: list = []  # per row: (number, cells, draft)
+        self._builts: dict[int, tuple] = {}  # first row's index -> (unit, slot, built)
+        self._results: list = []  # per row: (draft, built, appointment, lead errors, RowResult)
         self._with_ids: dict[tuple, Appointment] = {}
         self._slots: list[tuple[datetime, datetime]] = []
 
@@ -196,7 +197,8 @@ class SheetChecker:
         ctx, date_columns = self._context(sheet)
         signature = (tuple(sheet.headers), tuple(sorted(ctx.readings.items())))
         if signature != self._signature:  # another reading of the dates: every row reads differently
-            self._signature, self._drafts, self._builts, self._with_ids = signature, {}, {}, {}
+            self._signature, self._drafts, self._builts, self._with_ids = signature, [], {}, {}
+            self._results = []
         drafts = self._parse_rows(sheet, ctx)
         units = _group(drafts)
         slots = _assign_slots(units, ctx, self._schedule_slots)
@@ -206,22 +208,28 @@ class SheetChecker:
 
     # -- stages with memory ----------------------------------------------------------------------
     def _parse_rows(self, sheet: Sheet, ctx: _Context) -> list[_Draft]:
-        cache, kept, drafts = self._drafts, {}, []
+        """A draft per row; a row whose number and cells are unchanged keeps its draft."""
+        cache = self._drafts
+        if len(cache) != len(sheet.rows):
+            cache[:] = [None] * len(sheet.rows)
+        drafts = []
         for index, (number, cells) in enumerate(zip(sheet.row_numbers, sheet.rows)):
-            key = (index, number, tuple(cells))
-            draft = cache.get(key) or _parse_row(ctx, index, number, cells)
-            kept[key] = draft
-            drafts.append(draft)
-        self._drafts = kept
+            hit = cache[index]
+            if hit is None or hit[0] != number or not (hit[1] is cells or hit[1] == cells):
+                hit = cache[index] = (number, cells, _parse_row(ctx, index, number, cells))
+            drafts.append(hit[2])
         return drafts
 
     def _build_units(self, units: list[list[_Draft]], slots: dict, ctx: _Context) -> list[_Built]:
+        """An appointment per unit; a unit with the same drafts and slot keeps what was built."""
         cache, kept, builts = self._builts, {}, []
         for position, unit in enumerate(units):
-            key = (tuple(unit), slots.get(position))
-            built = cache.get(key) or _build(unit, slots.get(position), ctx)
-            kept[key] = built
-            builts.append(built)
+            slot = slots.get(position)
+            hit = cache.get(unit[0].index)
+            if hit is None or hit[0] != unit or hit[1] != slot:  # drafts compare by identity
+                hit = (unit, slot, _build(unit, slot, ctx))
+            kept[unit[0].index] = hit
+            builts.append(hit[2])
         self._builts = kept
         return builts
 
@@ -250,7 +258,7 @@ class SheetChecker:
                 kept_ids[key] = appointment
             if appointment is not None:
                 keys = (appointment.external_appointment_id, appointment.external_id)
-                earlier = next((seen_ids[k] for k in keys if k in seen_ids), None)
+                earlier = seen_ids.get(keys[0]) or seen_ids.get(keys[1])
                 if earlier is not None:
                     lead_errors.append(_duplicate_message(earlier, appointment))
                     appointment = None
@@ -259,19 +267,26 @@ class SheetChecker:
                         seen_ids[k] = built.lead_row
                     appointments.append(appointment)
             lead = _lead(unit) if lead_errors else None
-            extra_errors, extra_warnings = built.errors, built.warnings
             for d in unit:
-                errors, warnings = list(d.errors), list(d.warnings)
-                if extra_errors or lead_errors:
-                    errors += extra_errors.get(d.index, []) + (lead_errors if d is lead else [])
-                if extra_warnings:
-                    warnings += extra_warnings.get(d.index, [])
-                ok = not errors and appointment is not None
-                results[d.index] = RowResult(row=d.row, status="ok" if ok else "error", errors=errors,
-                                             warnings=warnings, appointment=appointment if ok else None,
-                                             values=d.values, index=d.index)
+                results[d.index] = self._result(d, built, appointment, lead_errors if d is lead else [])
         self._with_ids = kept_ids
         return [results[d.index] for d in drafts], appointments
+
+    def _result(self, d: _Draft, built: _Built, appointment: Appointment | None, lead_errors: list[str]) -> RowResult:
+        """The row's result; the same object as last time when nothing it depends on changed (read-only)."""
+        cache = self._results
+        if len(cache) <= d.index:
+            cache.extend([None] * (d.index + 1 - len(cache)))
+        hit = cache[d.index]
+        if hit is not None and hit[0] is d and hit[1] is built and hit[2] is appointment and hit[3] == lead_errors:
+            return hit[4]
+        errors = d.errors + built.errors.get(d.index, []) + lead_errors
+        warnings = d.warnings + built.warnings.get(d.index, [])
+        ok = not errors and appointment is not None
+        result = RowResult(row=d.row, status="ok" if ok else "error", errors=errors, warnings=warnings,
+                           appointment=appointment if ok else None, values=d.values, index=d.index)
+        cache[d.index] = (d, built, appointment, lead_errors, result)
+        return result
 
     # -- the file-wide context -------------------------------------------------------------------
     def _context(self, sheet: Sheet) -> tuple[_Context, list[dates.DateColumn]]:
@@ -292,7 +307,8 @@ class SheetChecker:
         for key in DATE_FIELDS:
             if key not in columns:
                 continue
-            values = [clean(r[columns[key]]) if columns[key] < len(r) else "" for r in sheet.rows]
+            j = columns[key]
+            values = [r[j] if j < len(r) else "" for r in sheet.rows]  # read trimmed them; clean is per row
             choice = self.column_orders.get(headers[key]) or self.whole_order
             reading = dates.decide(values, evidence, choice)
             ctx.readings[key] = reading
@@ -715,11 +731,15 @@ def _assign_slots(units: list[list[_Draft]], ctx: _Context, schedule_slots) -> d
     Schedule slots go in file order (rows with errors keep theirs, so fixing a row moves nothing);
     a row with a date but no time gets the first free slot that day within working hours.
     """
-    needing = [i for i, u in enumerate(units) if not any(d.has_time or d.day for d in u)]
+    needing, dated = [], []
+    for i, u in enumerate(units):
+        timed = u[0].has_time if len(u) == 1 else any(d.has_time for d in u)
+        if not timed:
+            has_day = u[0].day is not None if len(u) == 1 else any(d.day for d in u)
+            (dated if has_day else needing).append(i)
     slots: dict[int, Slot] = {}
     for position, (start, end) in zip(needing, schedule_slots(len(needing)) if needing else ()):
         slots[position] = (start, end, "", "")
-    dated = [i for i, u in enumerate(units) if not any(d.has_time for d in u) and any(d.day for d in u)]
     if dated:
         busy = _busy_times(units, ctx)
         for position in dated:
