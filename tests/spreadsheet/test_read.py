@@ -256,3 +256,13 @@ def test_no_malformed_file_raises_anything_but_spreadsheet_error(name, data):
         read_table(data, name)
     except SpreadsheetError as exc:
         assert str(exc).strip() and "Traceback" not in str(exc)
+
+
+def test_title_rows_and_multi_line_records_count_as_excel_counts_them():
+    data = (b'Clinic list,,\r\nExported 2027-01-04,,\r\nName,Email,Notes\r\n'
+            b'Anna,a@example.com,"first line\r\nsecond line\r\nthird line"\r\nBob,b@example.com,\r\n'
+            b'\r\nCy,c@example.com,"x\ny"\r\nDi,d@example.com,\r\n')
+    sheet = read_table(data, "c.csv")
+    assert sheet.header_row == 3
+    assert sheet.row_numbers == [4, 5, 7, 8]
+    assert [r[0] for r in sheet.rows] == ["Anna", "Bob", "Cy", "Di"]
