@@ -101,6 +101,9 @@ def _check(args) -> int:
                 _say(f"Row {row.row}: {message}")
             for message in row.warnings:
                 _say(f"Row {row.row} (warning): {message}")
+        for column in report.undecided_dates:  # the question the app asks once per column
+            _say(f"{column.question} {column.ambiguous_rows} rows were read {column.order_words} because "
+                 f"{column.reason}; to choose, add --date-order DMY or --date-order MDY.")
         _say(f"{report.total} rows: {report.ok} ready, {report.error} need attention; "
              f"{len(report.appointments)} appointments.")
     return EXIT_OK if report.error == 0 else EXIT_SOME_FAILED

@@ -6,6 +6,7 @@ changed mapping; applying them gives a new ``Sheet`` that is validated like a fr
 
 from __future__ import annotations
 
+import threading
 from dataclasses import replace
 from zoneinfo import ZoneInfo
 
@@ -13,6 +14,7 @@ import pandas as pd
 
 from lib.spreadsheet.check import CheckReport, SheetChecker, join_messages
 from lib.spreadsheet.read import Sheet
+from lib.spreadsheet.schedule import Schedule
 
 # Symbols every system font has (emoji are missing on many Linux desktops), with a word for clarity.
 OK, WARN, ERROR = "✓ Ready", "⚠ Ready", "✗ Fix"
@@ -26,19 +28,32 @@ class CheckSession:
     """One file under check with one mapping, schedule and set of options, for the page to keep.
 
     ``check(edits)`` applies the user's edits and re-checks: the ``SheetChecker`` re-reads only the
-    edited rows and their appointment groups, so an edit costs a fraction of the first check.
+    edited rows and their appointment groups, so an edit costs a fraction of the first check. One session
+    may serve several reruns at once (Streamlit's cache_resource): checks take turns.
     """
 
     def __init__(self, sheet: Sheet, mapping: dict, checker: SheetChecker):
         self.sheet = sheet
         self.mapping = dict(mapping)
         self.checker = checker
+        self._lock = threading.Lock()
         self._last: tuple | None = None
         self._lines: dict = {}
         self._bars: dict = {}
 
+    @classmethod
+    def start(cls, sheet: Sheet, mapping: dict, schedule: Schedule, *, organizer: str = "",
+              date_order: str | dict | None = "auto", sms: bool = False) -> "CheckSession":
+        """A session for ``sheet`` as read from the file; options as ``check_sheet`` takes them."""
+        checker = SheetChecker(mapping, schedule, organizer=organizer, date_order=date_order, sms=sms)
+        return cls(sheet, mapping, checker)
+
     def check(self, edits: Edits, *, zone: str | None = None) -> tuple[CheckReport, pd.DataFrame, pd.DataFrame]:
         """(report, check grid frame, timeline frame) for the sheet with ``edits`` applied."""
+        with self._lock:
+            return self._check(edits, zone)
+
+    def _check(self, edits: Edits, zone: str | None) -> tuple[CheckReport, pd.DataFrame, pd.DataFrame]:
         key = (edits_key(edits), zone)
         if self._last is not None and self._last[0] == key:
             return self._last[1]

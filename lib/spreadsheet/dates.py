@@ -125,6 +125,11 @@ class DateColumn:
         return self.decided_by in ("evidence", "dots") and self.ambiguous_rows > 0
 
     @property
+    def order_words(self) -> str:
+        """"day first", "month first" or "year first"."""
+        return ORDER_WORDS[self.order]
+
+    @property
     def readings(self) -> dict[str, str]:
         """{"DMY": "3 April 2027", "MDY": "March 4, 2027"} for the example value."""
         found = numeric_date(self.example) if self.example else None

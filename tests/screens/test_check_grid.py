@@ -48,3 +48,12 @@ def test_problems_are_joined_as_sentences_without_doubled_punctuation():
                     appointment=None, values={})
     assert problem_text(row) == ('Column "Email": "x" is missing the @ — write it like name@example.com. '
                                  "Check the time.")
+
+
+def test_start_builds_a_session_with_the_checks_options():
+    sheet = read_table(b"Name,Email,Phone,Date,Time\nAnna,anna@example.com,555-0142,03/04/2027,09:00\n", "c.csv")
+    mapping = auto_map(sheet.headers)
+    grid = CheckSession.start(sheet, mapping, Schedule(tz="UTC"), date_order={"Date": "DMY"}, sms=True)
+    report, _, _ = grid.check({}, zone="UTC")
+    assert report.rows[0].status == "error" and "Text messages (SMS) are requested" in report.rows[0].errors[0]
+    assert report.date_columns[0].order == "DMY" and report.undecided_dates == []

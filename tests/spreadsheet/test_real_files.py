@@ -118,3 +118,16 @@ def test_a_date_without_a_time_gets_the_next_free_slot_that_day(tmp_path):
 def test_date_order_is_accepted_in_either_case(tmp_path, order):
     code, report, _ = check_json(tmp_path, make.french_low_days(), "--date-order", order)
     assert code == 0 and report["rows"][0]["warnings"] == []
+
+
+def test_plain_check_asks_the_date_question_once_per_undecided_column(tmp_path):
+    path = tmp_path / "fr.csv"
+    path.write_bytes(make.french_low_days())
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        assert main(["check", str(path)]) == 0
+    lines = err.getvalue().splitlines()
+    question = [line for line in lines if line.startswith('Column "Date": is 03/04/2027')]
+    assert question == ['Column "Date": is 03/04/2027 3 April 2027 (day first) or March 4, 2027 (month first)? '
+                        "2 rows were read day first because the headings are in French; to choose, add "
+                        "--date-order DMY or --date-order MDY."]
