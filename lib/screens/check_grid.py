@@ -178,9 +178,7 @@ def check_frame(report, sheet: Sheet, mapping: dict, *, zone: str | None = None,
                     problem_text(row), *(cells[j] if j < len(cells) else "" for j in positions))
             hit = memo[row.index] = (row, cells, line)
         lines.append(hit[2])
-    names = [STATUS, ROW, CLIENT, TIME, PROBLEM, *columns]
-    values = list(zip(*lines)) if lines else [()] * len(names)
-    return pd.DataFrame({name: list(column) for name, column in zip(names, values)})
+    return pd.DataFrame.from_records(lines, columns=[STATUS, ROW, CLIENT, TIME, PROBLEM, *columns])
 
 
 def timeline_frame(report, *, zone: str | None = None, max_days: int = 21, memo: dict | None = None) -> pd.DataFrame:
@@ -201,25 +199,25 @@ def timeline_frame(report, *, zone: str | None = None, max_days: int = 21, memo:
             continue
         seen.add(id(appt))
         hit = memo.get(id(appt))
-        if hit is None or hit[0] is not appt:
-            hit = memo[id(appt)] = (appt, _bar(appt, zone))
-        bar = hit[1]
+        if hit is None or hit[0] is not appt or hit[1] != row.row:
+            hit = memo[id(appt)] = (appt, row.row, _bar(appt, int(row.row), zone))
+        bar = hit[2]
         if bar["date"] not in days:
             if len(days) >= max_days:
                 continue
             days.add(bar["date"])
-        records.append({**bar, "row": int(row.row)})
+        records.append(bar)
     return pd.DataFrame(records, columns=["day", "date", "start", "end", "from", "to", "client", "row", "subject"])
 
 
-def _bar(appt, zone: str | None) -> dict:
+def _bar(appt, row: int, zone: str | None) -> dict:
     tz = ZoneInfo(zone or appt.time_zone)
     start, end = appt.start.astimezone(tz), appt.end.astimezone(tz)
     end_hour = end.hour + end.minute / 60 if end.date() == start.date() else 24.0
     return {"day": start.strftime("%a %d %b %Y"), "date": start.date().isoformat(),
             "start": start.hour + start.minute / 60, "end": end_hour,
             "from": start.strftime("%H:%M"), "to": end.strftime("%H:%M"),
-            "client": appt.clients_label, "subject": appt.subject}
+            "client": appt.clients_label, "row": row, "subject": appt.subject}
 
 
 def timeline_chart(frame: pd.DataFrame):

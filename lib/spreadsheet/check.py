@@ -150,6 +150,10 @@ class _Draft:
     browser_join: bool | None = True
     url: str = ""
     group: str = ""
+    alone: list = field(default_factory=list)  # [self]: the unit of a row without an appointment id, made once
+
+    def __post_init__(self) -> None:
+        self.alone.append(self)
 
 
 @dataclass(eq=False)
@@ -190,7 +194,7 @@ class SheetChecker:
         self._builts: dict[int, tuple] = {}  # first row's index -> (unit, slot, built)
         self._results: list = []  # per row: (draft, built, appointment, lead errors, RowResult)
         self._with_ids: dict[tuple, Appointment] = {}
-        self._slots: list[tuple[datetime, datetime]] = []
+        self._slots: list[tuple] = []  # (start, end, "", ""): the schedule's slots, made once
 
     def check(self, sheet: Sheet) -> CheckReport:
         """Check every row of ``sheet``; rows without times get slots."""
@@ -234,9 +238,9 @@ class SheetChecker:
         return builts
 
     def _schedule_slots(self, n: int) -> list[tuple[datetime, datetime]]:
-        """The schedule's first ``n`` slots; the list only grows, the schedule never changes."""
+        """The schedule's first ``n`` slots as ``Slot`` tuples; the list only grows, the schedule never changes."""
         if n > len(self._slots):
-            self._slots = list(self.schedule.slots(n, now=self.now))
+            self._slots = [(start, end, "", "") for start, end in self.schedule.slots(n, now=self.now)]
         return self._slots[:n]
 
     def _assemble(self, units: list[list[_Draft]], builts: list[_Built],
@@ -700,17 +704,18 @@ def _name_from_email(email: str) -> str:
 # -- stage 2: appointments of several rows ---------------------------------------------------------
 def _group(drafts: list[_Draft]) -> list[list[_Draft]]:
     """Rows sharing an appointment id are one appointment (in the order of their first row)."""
+    sizes = Counter(d.group for d in drafts)
     groups: dict[str, list[_Draft]] = {}
     units: list[list[_Draft]] = []
     for d in drafts:
-        if d.group:
+        if d.group and sizes[d.group] > 1:  # a row alone keeps its one list: fewer objects per re-check
             members = groups.get(d.group)
             if members is None:
                 members = groups[d.group] = []
                 units.append(members)
             members.append(d)
         else:
-            units.append([d])
+            units.append(d.alone)
     return units
 
 
@@ -738,8 +743,8 @@ def _assign_slots(units: list[list[_Draft]], ctx: _Context, schedule_slots) -> d
             has_day = u[0].day is not None if len(u) == 1 else any(d.day for d in u)
             (dated if has_day else needing).append(i)
     slots: dict[int, Slot] = {}
-    for position, (start, end) in zip(needing, schedule_slots(len(needing)) if needing else ()):
-        slots[position] = (start, end, "", "")
+    for position, slot in zip(needing, schedule_slots(len(needing)) if needing else ()):
+        slots[position] = slot
     if dated:
         busy = _busy_times(units, ctx)
         for position in dated:
