@@ -33,7 +33,6 @@ from lib.spreadsheet.schedule import Schedule
 MAX_NAME = 256
 MAX_SUBJECT = 255
 MAX_DURATION = 24 * 60
-MONTH_FIRST_REGIONS = dates.MONTH_FIRST_REGIONS
 DATE_FIELDS = ("start", "date", "end")
 _GOOGLE_SEPARATOR = re.compile(r"\s*:::\s*")  # Google Contacts' way of putting several values in one cell
 _LIST_SEPARATOR = re.compile(r"[;,]")
@@ -303,21 +302,29 @@ class SheetChecker:
                 headers[key] = header
             else:
                 headers[key] = None
-        ctx = _Context(headers=headers, sheet_headers=tuple(sheet.headers), columns=columns, phone_labels=_phone_labels(sheet, headers),
-                       schedule=self.schedule, zone_name=self.zone_name, zone=self.zone, region=self.region,
-                       organizer=self.organizer, sms=self.sms, now=self.now, readings={})
-        evidence = self._evidence(sheet, columns)
-        date_columns = []
-        for key in DATE_FIELDS:
-            if key not in columns:
-                continue
-            j = columns[key]
-            values = [r[j] if j < len(r) else "" for r in sheet.rows]  # read trimmed them; clean is per row
-            choice = self.column_orders.get(headers[key]) or self.whole_order
-            reading = dates.decide(values, evidence, choice)
-            ctx.readings[key] = reading
-            date_columns.append(dates.describe(key, headers[key], reading, values, sheet.row_numbers))
+        ctx = _Context(headers=headers, sheet_headers=tuple(sheet.headers), columns=columns,
+                       phone_labels=_phone_labels(sheet, headers), schedule=self.schedule, zone_name=self.zone_name,
+                       zone=self.zone, region=self.region, organizer=self.organizer, sms=self.sms, now=self.now,
+                       readings={})
+        ctx.readings, date_columns = self._read_dates(sheet, columns, headers)
         return ctx, date_columns
+
+    def _read_dates(self, sheet: Sheet, columns: dict, headers: dict) -> tuple[dict, list[dates.DateColumn]]:
+        """The reading of each date column; a column that proves nothing follows one that does."""
+        evidence = self._evidence(sheet, columns)
+        values = {key: [r[columns[key]] if columns[key] < len(r) else "" for r in sheet.rows]
+                  for key in DATE_FIELDS if key in columns}  # read trimmed them; no need to clean
+        readings = {key: dates.decide(v, evidence, self.column_orders.get(headers[key]) or self.whole_order)
+                    for key, v in values.items()}
+        proven = next((k for k, r in readings.items() if r.decided_by == "values"), None)
+        for key, reading in readings.items():
+            if proven and reading.decided_by == "evidence":  # the same file writes its dates one way
+                order = readings[proven].order
+                readings[key] = dates.Reading(order, "values", f'the dates in column "{headers[proven]}" are '
+                                                               f"{dates.ORDER_WORDS[order]}")
+        described = [dates.describe(key, headers[key], readings[key], v, sheet.row_numbers)
+                     for key, v in values.items()]
+        return readings, described
 
     def _evidence(self, sheet: Sheet, columns: dict[str, int]) -> tuple[str, str]:
         """(order, reason) from the file besides its dates: headings, delimiter, zones, region."""

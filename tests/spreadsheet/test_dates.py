@@ -119,3 +119,14 @@ def test_normal_choice_reads_the_forms_the_page_and_the_cli_pass():
     assert dates.normal_choice("auto") == (None, {})
     assert dates.normal_choice("dmy") == ("DMY", {})
     assert dates.normal_choice({"Date": "mdy", "Other": "nonsense"}) == (None, {"Date": "MDY"})
+
+
+def test_a_column_without_proof_follows_another_date_column_of_the_file_that_has_it():
+    sheet = sheet_of(["Email", "Start", "End"], ["a@example.com", "25/03/2027 09:00", "10:00"],
+                     ["b@example.com", "03/04/2027 09:00", "03/04/2027 10:00"])
+    report = run(sheet, Schedule(tz="America/New_York"))
+    assert [r.appointment.start.isoformat() for r in report.rows] == ["2027-03-25T09:00:00-04:00",
+                                                                     "2027-04-03T09:00:00-04:00"]
+    assert report.rows[1].appointment.end.isoformat() == "2027-04-03T10:00:00-04:00"
+    assert [r.warnings for r in report.rows] == [[], []] and report.undecided_dates == []
+    assert report.date_columns[1].reason == 'the dates in column "Start" are day first'
