@@ -166,3 +166,15 @@ def test_send_with_a_broken_profile_exits_2_and_says_which_field(tmp_path):
     path = write_csv(tmp_path / "clients.csv", clients_csv(1, "BRK"))
     done = run_cli("send", path, "--connection", profile, home=tmp_path)
     assert done.returncode == 2 and "cloud" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_check_and_send_take_date_order_and_refuse_an_unknown_one(tmp_path):
+    path = tmp_path / "fr.csv"
+    path.write_bytes(b"Name,Email,Date,Time\nAnna,anna@example.com,03/04/2027,09:00\n")
+    done = run_cli("check", path, "--json", "--date-order", "DMY", home=tmp_path)
+    assert done.returncode == 0, done.stderr
+    row = json.loads(done.stdout)["rows"][0]
+    assert row["meeting"]["startDateTime"].startswith("2027-04-03T09:00") and row["warnings"] == []
+    wrong = run_cli("check", path, "--date-order", "DDMM", home=tmp_path)
+    assert wrong.returncode == 2 and "--date-order" in wrong.stderr and "Traceback" not in wrong.stderr
+    assert "--date-order" in run_cli("send", "--help", home=tmp_path).stdout

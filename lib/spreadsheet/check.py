@@ -236,7 +236,7 @@ class SheetChecker:
         self._builts = kept
         return builts
 
-    def _schedule_slots(self, n: int) -> list[tuple[datetime, datetime]]:
+    def _schedule_slots(self, n: int) -> list[tuple]:
         """The schedule's first ``n`` slots as ``Slot`` tuples; the list only grows, the schedule never changes."""
         if n > len(self._slots):
             self._slots = [(start, end, "", "") for start, end in self.schedule.slots(n, now=self.now)]
