@@ -392,11 +392,15 @@ def _split_values(text: str, kind: str) -> list[str]:
     parts = [p.strip() for p in _GOOGLE_SEPARATOR.split(text) if p.strip()]
     out = []
     for part in parts:
-        pieces = [p.strip() for p in _LIST_SEPARATOR.split(part) if p.strip()]
-        plausible = (all("@" in p for p in pieces) if kind == "email"
-                     else all(sum(ch.isdigit() for ch in p) >= 6 for p in pieces))
-        out.extend(pieces if len(pieces) > 1 and plausible else [part])
+        out.extend(_split_list(part, kind))
     return out
+
+
+def _split_list(text: str, kind: str) -> list[str]:
+    """"a@x.com; b@y.com" in two, but "Smith, Anna <anna@x.com>" and "+1 212 555 0142, ext. 12" whole."""
+    pieces = [p.strip() for p in _LIST_SEPARATOR.split(text) if p.strip()]
+    plausible = sum(1 for p in pieces if ("@" in p if kind == "email" else sum(ch.isdigit() for ch in p) >= 3))
+    return pieces if plausible >= 2 else [text]
 
 
 def _pick(text: str, kind: str, read) -> tuple[str, str, str, list[str]]:

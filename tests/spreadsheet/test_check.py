@@ -516,3 +516,23 @@ def test_scheduled_rows_keep_their_ids_whatever_day_the_schedule_starts():
     ids = [a.appointment_id for a in monday.appointments]
     assert ids == [a.appointment_id for a in tuesday.appointments]
     assert len(set(ids)) == 3  # Ana's two rows are two appointments
+
+
+# -- several values in one cell ----------------------------------------------------------------------
+def test_a_list_of_addresses_uses_the_first_usable_one_and_names_the_others():
+    row = one(["Name", "Email"], ["Anna", "not-an-address; anna@example.com, anna.work@example.com"])
+    assert row.status == "ok" and row.appointment.clients[0].email == "anna@example.com"
+    (warning,) = row.warnings
+    assert '"anna@example.com" is used and "not-an-address", "anna.work@example.com" left out' in warning
+
+
+def test_a_list_of_phones_uses_the_first_valid_number_and_names_the_others():
+    row = one(["Email", "Phone"], ["a@example.com", "555-01; (212) 555-0142 ::: +1 646 555 0199"])
+    assert row.appointment.clients[0].phone == "+12125550142"
+    (warning,) = row.warnings
+    assert 'holds 3 phone numbers; "(212) 555-0142" is used and "555-01", "+1 646 555 0199" left out' in warning
+
+
+def test_a_name_with_a_comma_around_an_address_is_one_value():
+    row = one(["Email"], ["Smith, Anna <anna@example.com>"])
+    assert row.appointment.clients[0].email == "anna@example.com" and row.warnings == []
