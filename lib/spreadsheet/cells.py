@@ -1,7 +1,7 @@
 """Reading one cell: emails, phone numbers, time zones, dates, times, durations and yes/no.
 
 Each checker returns the clean value or raises/returns a message that says what is wrong with the
-cell and what to write instead; ``validation`` adds the row and column.
+cell and what to write instead; ``check`` adds the row and column.
 """
 
 from __future__ import annotations

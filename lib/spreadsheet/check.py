@@ -21,7 +21,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from lib.model.appointment import Appointment, Client, ModelError, derive_scheduled_id
-from lib.model.timezones import is_nonexistent
+from lib.model.timezones import WINDOWS_ZONES, is_nonexistent
 from lib.spreadsheet import dates
 from lib.spreadsheet.cells import (GUID, CellError, as_utc, check_email, check_phone, clean, col, offset_text,
                                    parse_minutes, parse_moment, parse_yes_no, plus_minutes, resolve_zone, show,
@@ -514,6 +514,9 @@ def _read_zone(d: _Draft, ctx: _Context) -> None:
                             f"{ctx.zone_name}).")
         else:
             d.zone_name, d.zone = zone_name, zone
+    if ctx.sms and d.zone is not None and d.zone_name not in WINDOWS_ZONES:
+        d.errors.append(f"{ctx.column('time_zone')}: {d.zone_name} has no Windows time zone name, which text "
+                        "messages (SMS) need — use the city zone it belongs to, such as Europe/Oslo.")
 
 
 def _read_details(d: _Draft, ctx: _Context) -> None:

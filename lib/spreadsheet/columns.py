@@ -331,7 +331,7 @@ def _tidy(mapping: dict[str, str | None], headers: list[str]) -> None:
     if mapping["first_name"] and mapping["name"] and not mapping["last_name"]:
         if normalise(mapping["name"]) in ("name", "nom", "naam"):
             mapping["last_name"], mapping["name"] = mapping["name"], None
-    # "Name" plus First/Last: keep all three; validation prefers the full name.
+    # "Name" plus First/Last: keep all three; the check prefers the full name.
 
 
 def missing_required(mapping: dict[str, str | None]) -> list[str]:

@@ -536,3 +536,10 @@ def test_a_list_of_phones_uses_the_first_valid_number_and_names_the_others():
 def test_a_name_with_a_comma_around_an_address_is_one_value():
     row = one(["Email"], ["Smith, Anna <anna@example.com>"])
     assert row.appointment.clients[0].email == "anna@example.com" and row.warnings == []
+
+
+def test_with_sms_a_zone_windows_cannot_name_is_an_error_before_sending():
+    message = error_of(["Email", "Start", "Time Zone"], ["a@example.com", "2027-03-02T09:30", "Antarctica/Troll"],
+                       sms=True)
+    assert message.startswith('Column "Time Zone": Antarctica/Troll has no Windows time zone name')
+    assert one(["Email", "Start", "Time Zone"], ["a@example.com", "2027-03-02T09:30", "Antarctica/Troll"]).ok
