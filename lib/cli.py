@@ -86,6 +86,13 @@ def _schedule_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--subject", default="Virtual appointment", metavar="TEXT")
     group.add_argument("--hours", metavar="HH:MM-HH:MM", help="working hours; slots that don't fit move to the next day")
     group.add_argument("--weekdays", action="store_true", help="skip Saturdays and Sundays")
+    parser.add_argument("--date-order", choices=("auto", "DMY", "MDY", "YMD"), default="auto", type=_date_order,
+                        help="how to read dates like 03/04/2027 (default auto: decided per column from its "
+                             "values, with a warning on each row that could be read either way)")
+
+
+def _date_order(text: str) -> str:
+    return text if text == "auto" else text.upper()
 
 
 # -- check --------------------------------------------------------------------------------------
@@ -99,6 +106,9 @@ def _check(args) -> int:
                 _say(f"Row {row.row}: {message}")
             for message in row.warnings:
                 _say(f"Row {row.row} (warning): {message}")
+        for column in report.undecided_dates:  # the question the app asks once per column
+            _say(f"{column.question} {column.ambiguous_rows} rows were read {column.order_words} because "
+                 f"{column.reason}; to choose, add --date-order DMY or --date-order MDY.")
         _say(f"{report.total} rows: {report.ok} ready, {report.error} need attention; "
              f"{len(report.appointments)} appointments.")
     return EXIT_OK if report.error == 0 else EXIT_SOME_FAILED
@@ -138,7 +148,8 @@ def _load_report(args, organizer: str):
         hours = parse_hours(args.hours) if args.hours else None
         schedule = Schedule(start=start, duration=args.duration or 30, gap=args.gap, tz=args.tz, subject=args.subject,
                             hours=hours, weekdays_only=args.weekdays)
-        return check_sheet(sheet, mapping, schedule, organizer=organizer)
+        return check_sheet(sheet, mapping, schedule, organizer=organizer, date_order=args.date_order,
+                           sms=bool(getattr(args, "sms", False)))
     except ModelError as exc:
         raise UsageError(str(exc)) from None
 
@@ -154,6 +165,7 @@ def _send(args) -> int:
     from lib.graph.profile import Profile, ProfileError
     from lib.bulk.results import COLUMNS, result_rows
     from lib.bulk.runner import Runner
+    from lib.spreadsheet.check import join_messages
 
     try:
         profile = Profile.load(args.connection)
@@ -183,7 +195,7 @@ def _send(args) -> int:
         if args.duration is None:
             args.duration = target.duration_minutes
     report = _load_report(args, organizer=profile.organizer if profile.auth == "client_credentials" else "")
-    invalid = [(r.row, "; ".join(r.errors)) for r in report.rows if r.status == "error"]
+    invalid = [(r.row, join_messages(r.errors)) for r in report.rows if r.status == "error"]
     for row, message in invalid:
         _say(f"Row {row} will be skipped: {message}")
     client = client or connect()

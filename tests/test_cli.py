@@ -228,3 +228,15 @@ def test_the_progress_line_says_when_graph_asked_us_to_wait(capsys):
     printer(Progress(total=40, done=12, created=12, notice="Graph asked us to slow down: waiting 12 s"))
     line = capsys.readouterr().err
     assert "12/40 done" in line and "Graph asked us to slow down: waiting 12 s" in line
+
+
+def test_check_and_send_take_date_order_and_refuse_an_unknown_one(tmp_path):
+    path = tmp_path / "fr.csv"
+    path.write_bytes(b"Name,Email,Date,Time\nAnna,anna@example.com,03/04/2027,09:00\n")
+    done = run_cli("check", path, "--json", "--date-order", "DMY", home=tmp_path)
+    assert done.returncode == 0, done.stderr
+    row = json.loads(done.stdout)["rows"][0]
+    assert row["meeting"]["startDateTime"].startswith("2027-04-03T09:00") and row["warnings"] == []
+    wrong = run_cli("check", path, "--date-order", "DDMM", home=tmp_path)
+    assert wrong.returncode == 2 and "--date-order" in wrong.stderr and "Traceback" not in wrong.stderr
+    assert "--date-order" in run_cli("send", "--help", home=tmp_path).stdout

@@ -64,6 +64,11 @@ class Client:
         """How a person would name this client in a list."""
         return self.display_name or self.email or self.phone or "(unnamed client)"
 
+    @property
+    def key(self) -> str:
+        """Who this is, for telling clients apart: the email, else the phone, else the name, in lower case."""
+        return (self.email or self.phone or self.display_name).strip().lower()
+
 
 @dataclass(frozen=True)
 class Appointment:
@@ -249,7 +254,7 @@ VIRTUAL_APPOINTMENT_PROPERTIES = {
 # -- ids -------------------------------------------------------------------------------------
 def derive_appointment_id(start: datetime, clients: tuple[Client, ...] | list[Client]) -> str:
     """A stable id from when and who, for rows that carry no id of their own."""
-    who = sorted((c.email or c.phone or c.display_name).strip().lower() for c in clients)
+    who = sorted(c.key for c in clients)
     key = start.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%MZ") + "|" + "|".join(who)
     return "AS-" + _short_hash(key, 12)
 
@@ -260,7 +265,7 @@ def derive_scheduled_id(clients: tuple[Client, ...] | list[Client], occurrence: 
     The slot times move with the schedule's start (by default the next working day), so they must not
     be part of the id, or re-sending the same file on another day would create the meetings again.
     """
-    who = sorted((c.email or c.phone or c.display_name).strip().lower() for c in clients)
+    who = sorted(c.key for c in clients)
     return "AS-" + _short_hash("scheduled|" + "|".join(who) + f"#{occurrence}", 12)
 
 
@@ -291,15 +296,9 @@ def parse_graph_time(value, where: str) -> datetime:
     """Parse a Graph ``DateTimeOffset``: an offset or ``Z`` is required; up to 7 fractional digits."""
     if not isinstance(value, str):
         raise ModelError(where, "must be a date-time text such as 2026-03-02T09:30:00+01:00")
-    text = value.strip()
-    if text.endswith(("Z", "z")):
-        text = text[:-1] + "+00:00"
-    if "." in text:  # Python reads at most 6 fractional digits; Graph writes 7
-        head, _, rest = text.partition(".")
-        digits = ""
-        while rest and rest[0].isdigit():
-            digits, rest = digits + rest[0], rest[1:]
-        text = f"{head}.{(digits + '000000')[:6]}{rest}"
+    text = value.strip()  # Python 3.11's fromisoformat reads "Z" and Graph's 7 fractional digits
+    if text.endswith("z"):  # RFC 3339 allows a lower-case z; fromisoformat does not
+        text = text[:-1] + "Z"
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:

@@ -6,12 +6,15 @@ changed mapping; applying them gives a new ``Sheet`` that is validated like a fr
 
 from __future__ import annotations
 
+import threading
 from dataclasses import replace
 from zoneinfo import ZoneInfo
 
 import pandas as pd
 
+from lib.spreadsheet.check import CheckReport, SheetChecker, join_messages
 from lib.spreadsheet.read import Sheet
+from lib.spreadsheet.schedule import Schedule
 
 # Symbols every system font has (emoji are missing on many Linux desktops), with a word for clarity.
 OK, WARN, ERROR = "✓ Ready", "⚠ Ready", "✗ Fix"
@@ -19,6 +22,47 @@ OK, WARN, ERROR = "✓ Ready", "⚠ Ready", "✗ Fix"
 STATUS, ROW, CLIENT, TIME, PROBLEM = "_status", "_row", "_client", "_time", "_problem"
 
 Edits = dict[int, dict[str, str]]  # spreadsheet row number -> {header: new text}
+
+
+class CheckSession:
+    """One file under check with one mapping, schedule and set of options, for the page to keep.
+
+    ``check(edits)`` applies the user's edits and re-checks: the ``SheetChecker`` re-reads only the
+    edited rows and their appointment groups, so an edit costs a fraction of the first check. One session
+    may serve several reruns at once (Streamlit's cache_resource): checks take turns.
+    """
+
+    def __init__(self, sheet: Sheet, mapping: dict, checker: SheetChecker):
+        self.sheet = sheet
+        self.mapping = dict(mapping)
+        self.checker = checker
+        self._lock = threading.Lock()
+        self._last: tuple | None = None
+        self._lines: dict = {}
+        self._bars: dict = {}
+
+    @classmethod
+    def start(cls, sheet: Sheet, mapping: dict, schedule: Schedule, *, organizer: str = "",
+              date_order: str | dict | None = "auto", sms: bool = False) -> "CheckSession":
+        """A session for ``sheet`` as read from the file; options as ``check_sheet`` takes them."""
+        checker = SheetChecker(mapping, schedule, organizer=organizer, date_order=date_order, sms=sms)
+        return cls(sheet, mapping, checker)
+
+    def check(self, edits: Edits, *, zone: str | None = None) -> tuple[CheckReport, pd.DataFrame, pd.DataFrame]:
+        """(report, check grid frame, timeline frame) for the sheet with ``edits`` applied."""
+        with self._lock:
+            return self._check(edits, zone)
+
+    def _check(self, edits: Edits, zone: str | None) -> tuple[CheckReport, pd.DataFrame, pd.DataFrame]:
+        key = (edits_key(edits), zone)
+        if self._last is not None and self._last[0] == key:
+            return self._last[1]
+        table = apply_edits(self.sheet, edits)
+        report = self.checker.check(table)
+        result = (report, check_frame(report, table, self.mapping, zone=zone, memo=self._lines),
+                  timeline_frame(report, zone=zone, memo=self._bars))
+        self._last = (key, result)
+        return result
 
 
 def column_id(index: int) -> str:
@@ -80,7 +124,7 @@ def status_icon(row) -> str:
 
 
 def problem_text(row) -> str:
-    return "; ".join([*row.errors, *row.warnings])
+    return join_messages([*row.errors, *row.warnings])
 
 
 def when_text(appointment, zone: str | None = None) -> str:
@@ -109,50 +153,71 @@ def grid_columns(sheet: Sheet, mapping: dict) -> dict[str, str]:
     return {column_id(j): header for j, header in enumerate(sheet.headers) if header in used}
 
 
-def check_frame(report, sheet: Sheet, mapping: dict, *, zone: str | None = None) -> pd.DataFrame:
-    """One line per spreadsheet row: status icon, row number, client, time, problem, then the editable cells."""
+def check_frame(report, sheet: Sheet, mapping: dict, *, zone: str | None = None,
+                memo: dict | None = None) -> pd.DataFrame:
+    """One line per spreadsheet row: status icon, row number, client, time, problem, then the editable cells.
+
+    ``memo`` (a dict the caller keeps between calls) reuses the lines of rows whose result and cells are
+    the same objects as last time: after an edit only the changed rows are formatted again.
+    """
     columns = grid_columns(sheet, mapping)
     index = {header: j for j, header in enumerate(sheet.headers)}
+    positions = [index[header] for header in columns.values()]
     by_number = dict(zip(sheet.row_numbers, sheet.rows))
-    data: dict[str, list] = {STATUS: [], ROW: [], CLIENT: [], TIME: [], PROBLEM: []}
-    for column in columns:
-        data[column] = []
+    memo = {} if memo is None else memo
+    layout = (tuple(columns.items()), zone)
+    if memo.get("layout") != layout:
+        memo.clear()
+        memo["layout"] = layout
+    lines = []
     for row in report.rows:
-        data[STATUS].append(status_icon(row))
-        data[ROW].append(int(row.row))
-        data[CLIENT].append(client_text(row))
-        data[TIME].append(when_text(row.appointment, zone))
-        data[PROBLEM].append(problem_text(row))
         cells = by_number.get(row.row, [])
-        for column, header in columns.items():
-            j = index[header]
-            data[column].append(cells[j] if j < len(cells) else "")
-    return pd.DataFrame(data)
+        hit = memo.get(row.index)
+        if hit is None or hit[0] is not row or hit[1] is not cells:
+            line = (status_icon(row), int(row.row), client_text(row), when_text(row.appointment, zone),
+                    problem_text(row), *(cells[j] if j < len(cells) else "" for j in positions))
+            hit = memo[row.index] = (row, cells, line)
+        lines.append(hit[2])
+    return pd.DataFrame.from_records(lines, columns=[STATUS, ROW, CLIENT, TIME, PROBLEM, *columns])
 
 
-def timeline_frame(report, *, zone: str | None = None, max_days: int = 21) -> pd.DataFrame:
-    """Scheduled appointments as bars on the first ``max_days`` days: day, start and end hour, who, row."""
+def timeline_frame(report, *, zone: str | None = None, max_days: int = 21, memo: dict | None = None) -> pd.DataFrame:
+    """Scheduled appointments as bars on the first ``max_days`` days: day, start and end hour, who, row.
+
+    ``memo`` (kept by the caller) remembers each appointment's bar, so a re-check formats only new ones.
+    """
     records = []
     seen = set()
     days: set[str] = set()
+    memo = {} if memo is None else memo
+    if memo.get("zone", ...) != zone:
+        memo.clear()
+        memo["zone"] = zone
     for row in report.rows:
         appt = row.appointment
         if appt is None or id(appt) in seen:
             continue
         seen.add(id(appt))
-        tz = ZoneInfo(zone or appt.time_zone)
-        start, end = appt.start.astimezone(tz), appt.end.astimezone(tz)
-        day = start.date().isoformat()
-        if day not in days:
+        hit = memo.get(id(appt))
+        if hit is None or hit[0] is not appt or hit[1] != row.row:
+            hit = memo[id(appt)] = (appt, row.row, _bar(appt, int(row.row), zone))
+        bar = hit[2]
+        if bar["date"] not in days:
             if len(days) >= max_days:
                 continue
-            days.add(day)
-        end_hour = end.hour + end.minute / 60 if end.date() == start.date() else 24.0
-        records.append({"day": start.strftime("%a %d %b %Y"), "date": day,
-                        "start": start.hour + start.minute / 60, "end": end_hour,
-                        "from": start.strftime("%H:%M"), "to": end.strftime("%H:%M"),
-                        "client": appt.clients_label, "row": int(row.row), "subject": appt.subject})
+            days.add(bar["date"])
+        records.append(bar)
     return pd.DataFrame(records, columns=["day", "date", "start", "end", "from", "to", "client", "row", "subject"])
+
+
+def _bar(appt, row: int, zone: str | None) -> dict:
+    tz = ZoneInfo(zone or appt.time_zone)
+    start, end = appt.start.astimezone(tz), appt.end.astimezone(tz)
+    end_hour = end.hour + end.minute / 60 if end.date() == start.date() else 24.0
+    return {"day": start.strftime("%a %d %b %Y"), "date": start.date().isoformat(),
+            "start": start.hour + start.minute / 60, "end": end_hour,
+            "from": start.strftime("%H:%M"), "to": end.strftime("%H:%M"),
+            "client": appt.clients_label, "row": row, "subject": appt.subject}
 
 
 def timeline_chart(frame: pd.DataFrame):

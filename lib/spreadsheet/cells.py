@@ -1,7 +1,7 @@
 """Reading one cell: emails, phone numbers, time zones, dates, times, durations and yes/no.
 
 Each checker returns the clean value or raises/returns a message that says what is wrong with the
-cell and what to write instead; ``validation`` adds the row and column.
+cell and what to write instead; ``check`` adds the row and column.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
-from lib.model.timezones import WINDOWS_ZONES
+from lib.model.timezones import IANA_FOR_WINDOWS
 
 MAX_SHOWN = 60  # characters of a cell quoted in a message
 
@@ -140,7 +140,7 @@ def check_phone(text: str, region: str) -> tuple[str, str]:
 
 
 # -- time zones ------------------------------------------------------------------------------------
-_ZONE_ALIASES = {name.lower(): iana for iana, name in reversed(list(WINDOWS_ZONES.items()))}
+_ZONE_ALIASES = {windows.lower(): iana for windows, iana in IANA_FOR_WINDOWS.items()}
 _ZONE_ALIASES.update({
     "eastern": "America/New_York", "eastern time": "America/New_York", "et": "America/New_York",
     "est": "America/New_York", "edt": "America/New_York", "eastern time - us & canada": "America/New_York",
@@ -188,6 +188,7 @@ _MONTHS = {m: i for i, names in enumerate((
 _WEEKDAYS = re.compile(r"\b(mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun)(day|nesday|sday|urday)?\b\.?", re.I)
 _CLOCK = re.compile(r"(?<![\d:+\-])(\d{1,2})(?:[:h.](\d{2})(?::(\d{2})(?:[.,]\d+)?)?)?\s*(a\.?m\.?|p\.?m\.?|a|p)?"
                     r"(?=$|\s|[zZ+-]|utc|gmt)", re.I)
+_FRENCH_HOURS = re.compile(r"(?<![\d:.])(\d{1,2})\s?h(\d{2})?(?![\d:a-z])")
 _ZONE_TAIL = re.compile(r"\s*(?:(z|utc|gmt)|(?:utc|gmt)?\s*([+-])(\d{1,2})(?::?(\d{2}))?)\s*$", re.I)
 
 
@@ -196,8 +197,12 @@ class CellError(ValueError):
 
 
 @lru_cache(maxsize=65536)
-def parse_moment(text: str, month_first: bool = True) -> tuple[date | None, time | None, timedelta | None]:
-    """Read a date, a time, or both (with an optional UTC offset) from a cell; CellError when unreadable."""
+def parse_moment(text: str, order: str = "MDY") -> tuple[date | None, time | None, timedelta | None]:
+    """Read a date, a time, or both (with an optional UTC offset) from a cell; CellError when unreadable.
+
+    ``order`` ("DMY", "MDY" or "YMD") is how 03/04/2027 is read; ``dates`` decides it per column. A value
+    that is no date in that order is unreadable here, never read the other way round.
+    """
     value = text.strip()
     if not value:
         return None, None, None
@@ -215,6 +220,7 @@ def parse_moment(text: str, month_first: bool = True) -> tuple[date | None, time
     work = _WEEKDAYS.sub(" ", work)
     work = " ".join(work.split())
     work = re.sub(r"(\d{4}-\d{1,2}-\d{1,2})t(\d)", r"\1 \2", work)
+    work = _FRENCH_HOURS.sub(lambda m: f"{m.group(1)}:{m.group(2) or '00'}", work)  # 14h30, 9h
     offset = None
     clock = None
     # The time is the last clock-looking piece with a colon or am/pm (or the whole cell, e.g. "9").
@@ -233,7 +239,7 @@ def parse_moment(text: str, month_first: bool = True) -> tuple[date | None, time
             offset = _offset(zone)
     else:
         date_part = work
-    day = _make_date(date_part, month_first) if date_part else None
+    day = _make_date(date_part, order) if date_part else None
     return day, clock, offset
 
 
@@ -261,7 +267,7 @@ def _offset(m: re.Match) -> timedelta:
     return sign * timedelta(hours=hours, minutes=minutes)
 
 
-def _make_date(text: str, month_first: bool) -> date:
+def _make_date(text: str, order: str) -> date:
     text = text.strip(" -/.")
     try:
         m = re.fullmatch(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})", text)
@@ -269,12 +275,13 @@ def _make_date(text: str, month_first: bool) -> date:
             return date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
         m = re.fullmatch(r"(\d{1,2})[-/.](\d{1,2})[-/.](\d{2}|\d{4})", text)
         if m:
-            a, b, year = int(m.group(1)), int(m.group(2)), _year(m.group(3))
-            if month_first and a <= 12:
-                return date(year, a, b)
-            if not month_first and b <= 12:
-                return date(year, b, a)
-            return date(year, b, a) if month_first else date(year, a, b)
+            a, b, c = int(m.group(1)), int(m.group(2)), m.group(3)
+            if order == "YMD":
+                if len(c) == 4:
+                    raise CellError("unreadable")
+                return date(_year(m.group(1)), b, int(c))
+            year = _year(c)
+            return date(year, b, a) if order == "DMY" else date(year, a, b)
         words = re.findall(r"[a-z]+|\d+", text)
         month = next((_MONTHS[w] for w in words if w in _MONTHS), None)
         numbers = [w for w in words if w.isdigit()]
@@ -296,6 +303,7 @@ def _year(text: str) -> int:
     return 2000 + year if year < 100 else year
 
 
+@lru_cache(maxsize=4096)
 def parse_minutes(text: str) -> int:
     """'45', '45 min', '1h', '1.5 hours', '1:30' -> minutes; CellError otherwise."""
     value = text.strip().lower()

@@ -126,6 +126,105 @@ _SYNONYMS: dict[str, tuple[str, ...]] = {
     ),
 }
 
+# The same fields in the languages of the people who use the app, compared the same way (case and
+# accents ignored). A header found only here also tells the check the file's language (see dates.py).
+_FOREIGN: dict[str, dict[str, tuple[str, ...]]] = {
+    "fr": {
+        "email": ("courriel", "adresse e-mail", "adresse email", "adresse courriel", "adresse mail", "mel"),
+        "phone": ("portable", "telephone portable", "tel portable", "numero de portable", "mobile", "cellulaire",
+                  "gsm", "telephone", "tel", "numero de telephone"),
+        "name": ("nom", "nom complet", "nom et prenom", "nom prenom", "nom du client", "nom du patient"),
+        "first_name": ("prenom",),
+        "last_name": ("nom de famille",),
+        "date": ("date du rendez-vous", "date rdv", "date de rendez-vous", "date de debut", "jour"),
+        "time": ("heure", "heure du rendez-vous", "heure rdv", "heure de debut"),
+        "start": ("debut", "date et heure", "date et heure de debut", "rendez-vous"),
+        "end": ("fin", "heure de fin", "date et heure de fin"),
+        "duration": ("duree", "duree (minutes)", "duree (min)", "duree en minutes"),
+        "subject": ("objet", "sujet", "motif", "titre", "type de rendez-vous", "prestation"),
+        "time_zone": ("fuseau horaire", "fuseau"),
+        "appointment_id": ("id rendez-vous", "identifiant du rendez-vous", "numero de rendez-vous",
+                           "numero de reservation", "reference", "identifiant"),
+    },
+    "de": {
+        "email": ("e-mail-adresse", "email-adresse", "mail-adresse", "e-mail adresse"),
+        "phone": ("handy", "handynummer", "mobil", "mobilnummer", "mobiltelefon", "mobilfunknummer", "telefon",
+                  "telefonnummer"),
+        "name": ("vollstandiger name", "kundenname", "kunde", "patientenname"),
+        "first_name": ("vorname",),
+        "last_name": ("nachname", "familienname"),
+        "date": ("datum", "termindatum", "termin datum", "tag"),
+        "time": ("uhrzeit", "zeit", "terminzeit", "beginn uhrzeit"),
+        "start": ("beginn", "termin", "datum und uhrzeit", "termin beginn", "terminbeginn"),
+        "end": ("ende", "endzeit", "terminende", "bis"),
+        "duration": ("dauer", "dauer (minuten)", "dauer (min)", "dauer in minuten", "minuten"),
+        "subject": ("betreff", "thema", "titel", "grund", "terminart", "leistung"),
+        "time_zone": ("zeitzone",),
+        "appointment_id": ("termin-id", "terminnummer", "buchungsnummer", "referenz", "termin id"),
+    },
+    "es": {
+        "email": ("correo", "correo electronico", "email del cliente", "direccion de correo"),
+        "phone": ("movil", "telefono movil", "celular", "numero de movil", "telefono", "numero de telefono"),
+        "name": ("nombre completo", "nombre y apellidos", "cliente", "paciente", "nombre del cliente"),
+        "first_name": ("nombre",),
+        "last_name": ("apellido", "apellidos"),
+        "date": ("fecha", "fecha de la cita", "fecha cita", "dia"),
+        "time": ("hora", "hora de la cita", "hora cita", "hora de inicio"),
+        "start": ("inicio", "fecha y hora", "comienzo"),
+        "end": ("fin", "hora de fin", "hora final", "final"),
+        "duration": ("duracion", "duracion (minutos)", "duracion (min)", "minutos"),
+        "subject": ("asunto", "motivo", "titulo", "servicio", "tipo de cita"),
+        "time_zone": ("zona horaria",),
+        "appointment_id": ("id de cita", "id cita", "numero de cita", "numero de reserva", "referencia"),
+    },
+    "it": {
+        "email": ("posta elettronica", "indirizzo email", "indirizzo e-mail"),
+        "phone": ("cellulare", "telefono cellulare", "numero di cellulare", "telefono", "numero di telefono"),
+        "name": ("nome completo", "nome e cognome", "paziente", "nominativo"),
+        "first_name": ("nome",),
+        "last_name": ("cognome",),
+        "date": ("data", "data appuntamento", "data dell'appuntamento", "giorno"),
+        "time": ("ora", "orario", "ora appuntamento", "ora di inizio"),
+        "start": ("inizio", "data e ora", "data e ora di inizio"),
+        "end": ("fine", "ora di fine", "ora fine"),
+        "duration": ("durata", "durata (minuti)", "durata (min)", "minuti"),
+        "subject": ("oggetto", "titolo", "servizio", "tipo di appuntamento"),
+        "time_zone": ("fuso orario",),
+        "appointment_id": ("id appuntamento", "numero appuntamento", "numero prenotazione", "riferimento"),
+    },
+    "nl": {
+        "email": ("e-mailadres", "emailadres", "mailadres"),
+        "phone": ("mobiel", "mobiel nummer", "mobiele telefoon", "mobiel telefoonnummer", "telefoon",
+                  "telefoonnummer"),
+        "name": ("naam", "volledige naam", "klant", "klantnaam"),
+        "first_name": ("voornaam",),
+        "last_name": ("achternaam",),
+        "date": ("afspraakdatum", "datum afspraak", "dag"),
+        "time": ("tijd", "tijdstip", "begintijd", "aanvangstijd"),
+        "start": ("begin", "aanvang", "datum en tijd"),
+        "end": ("einde", "eindtijd", "tot"),
+        "duration": ("duur", "duur (minuten)", "duur (min)"),
+        "subject": ("onderwerp", "reden", "dienst", "soort afspraak"),
+        "time_zone": ("tijdzone",),
+        "appointment_id": ("afspraak-id", "afspraaknummer", "boekingsnummer", "referentie"),
+    },
+    "pt": {
+        "email": ("correio eletronico", "endereco de email", "endereco de e-mail"),
+        "phone": ("telemovel", "celular", "telefone celular", "numero de telemovel", "telefone",
+                  "numero de telefone"),
+        "name": ("nome completo", "paciente", "nome do cliente"),
+        "last_name": ("sobrenome", "apelido"),
+        "date": ("data da consulta", "data do agendamento", "dia"),
+        "time": ("hora", "horario", "hora de inicio"),
+        "start": ("inicio", "data e hora"),
+        "end": ("fim", "hora de fim", "termino"),
+        "duration": ("duracao", "duracao (minutos)", "duracao (min)", "minutos"),
+        "subject": ("assunto", "motivo", "titulo", "servico"),
+        "time_zone": ("fuso horario",),
+        "appointment_id": ("id da consulta", "numero da marcacao", "numero de reserva", "referencia"),
+    },
+}
+
 # Words a scheduling system puts before a field name ("Customer Email", "Invitee Phone").
 _PREFIXES = ("client", "customer", "invitee", "patient", "contact", "attendee", "guest", "participant",
              "primary", "your", "appointment", "booking", "meeting")
@@ -142,6 +241,25 @@ _EXACT: dict[str, list[tuple[str, int]]] = {}
 for _key, _names in _SYNONYMS.items():
     for _rank, _name in enumerate(_names):
         _EXACT.setdefault(normalise(_name), []).append((_key, _rank))
+_ENGLISH = set(_EXACT)
+_LANGUAGE_OF: dict[str, set[str]] = {}  # normalised header -> the languages it is a word of (English excluded)
+for _language, _fields in _FOREIGN.items():
+    for _key, _names in _fields.items():
+        for _rank, _name in enumerate(_names):
+            _norm = normalise(_name)
+            if _key not in {k for k, _ in _EXACT.get(_norm, ())}:
+                _EXACT.setdefault(_norm, []).append((_key, 10 + _rank))  # after the English names
+            if _norm not in _ENGLISH:
+                _LANGUAGE_OF.setdefault(_norm, set()).add(_language)
+
+
+def header_language(headers: list[str]) -> str | None:
+    """The language ("fr", "de", ...) most headers are written in, when some are not English; else None."""
+    votes: dict[str, int] = {}
+    for header in headers:
+        for language in _LANGUAGE_OF.get(normalise(header or ""), ()):
+            votes[language] = votes.get(language, 0) + 1
+    return max(sorted(votes), key=votes.get) if votes else None
 
 
 def _candidates(header: str) -> list[tuple[float, str]]:
@@ -209,8 +327,11 @@ def _tidy(mapping: dict[str, str | None], headers: list[str]) -> None:
     if mapping["start"] and mapping["date"] and not mapping["time"]:
         if normalise(mapping["start"]) in ("starttime", "time", "appointmenttime"):
             mapping["time"], mapping["start"] = mapping["start"], None
-    # A start date-time column makes a separate "Date" column redundant only if there is no time column.
-    # "Name" plus First/Last: keep all three; validation prefers the full name.
+    # "Vorname" + "Name", "Prénom" + "Nom": beside a first name, a bare "name" column is the family name.
+    if mapping["first_name"] and mapping["name"] and not mapping["last_name"]:
+        if normalise(mapping["name"]) in ("name", "nom", "naam"):
+            mapping["last_name"], mapping["name"] = mapping["name"], None
+    # "Name" plus First/Last: keep all three; the check prefers the full name.
 
 
 def missing_required(mapping: dict[str, str | None]) -> list[str]:

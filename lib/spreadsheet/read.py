@@ -221,15 +221,13 @@ def _read_text(data: bytes) -> Sheet:
     grid: list[list[str]] = []
     numbers: list[int] = []
     reader = csv.reader(lines, delimiter=delimiter)
-    line_before = 0
     try:
-        for record in reader:
-            first_line = line_before + 1
-            line_before = reader.line_num
+        # Excel shows one row per record, however many lines a quoted cell spans: count records, not lines.
+        for excel_row, record in enumerate(reader, start=1):
             cells = [_clean(c) for c in record]
             if any(cells):
                 grid.append(cells)
-                numbers.append(first_line)
+                numbers.append(excel_row)
     except csv.Error as exc:
         raise SpreadsheetError(f"This file could not be read as CSV near line {reader.line_num}: {exc}. "
                                "Open it in Excel and save it again as CSV UTF-8.") from None
@@ -363,7 +361,7 @@ def _to_sheet(grid: list[list[str]], numbers: list[int], *, sheet_name, sheet_na
     headers, seen = [], {}
     for i in range(width):
         name = header_cells[i] if i < len(header_cells) else ""
-        name = " ".join(name.split())[:200] or f"Column {_column_letter(i)}"
+        name = " ".join(name.split())[:200] or _unnamed(i)
         count = seen.get(name.lower(), 0) + 1
         seen[name.lower()] = count
         headers.append(name if count == 1 else f"{name} ({count})")
@@ -375,10 +373,8 @@ def _to_sheet(grid: list[list[str]], numbers: list[int], *, sheet_name, sheet_na
                  sheet_name=sheet_name, sheet_names=list(sheet_names), encoding=encoding, delimiter=delimiter)
 
 
-def _column_letter(index: int) -> str:
-    letters = ""
-    index += 1
-    while index:
-        index, rem = divmod(index - 1, 26)
-        letters = chr(65 + rem) + letters
-    return letters
+def _unnamed(index: int) -> str:
+    """"Column C" for a blank header, as Excel letters the column (openpyxl imported only when needed)."""
+    from openpyxl.utils import get_column_letter
+
+    return f"Column {get_column_letter(index + 1)}"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import datetime, time, timedelta, timezone
 from typing import Iterator
 from zoneinfo import ZoneInfo
 
@@ -180,13 +180,3 @@ def _clock(hour: int, minute: int, meridiem: str | None) -> time:
         return time(23, 59)
     return time(hour, minute)
 
-
-def format_hours(hours: tuple[time, time] | None) -> str:
-    return "" if hours is None else f"{hours[0]:%H:%M}-{hours[1]:%H:%M}"
-
-
-def next_working_day(today: date) -> date:
-    day = today + timedelta(days=1)
-    while day.weekday() >= 5:
-        day += timedelta(days=1)
-    return day

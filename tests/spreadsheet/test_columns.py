@@ -142,3 +142,42 @@ def test_the_mapping_key_is_the_same_for_the_same_headers_in_any_order_or_spelli
     assert mapping_key(["Name", "E-mail"]) == mapping_key(["email", "NAME"])
     assert mapping_key(["Name", "Email"]) != mapping_key(["Name", "Email", "Phone"])
     assert mapping_key(["Name"]).startswith("cols-")
+
+
+# -- headers in the languages of the people who use the app -------------------------------------------
+@pytest.mark.parametrize("headers, expected, language", [
+    (["Nom", "Prénom", "Courriel", "Portable", "Date", "Heure", "Durée", "Objet", "Fuseau horaire", "Référence"],
+     {"last_name": "Nom", "first_name": "Prénom", "email": "Courriel", "phone": "Portable", "date": "Date",
+      "time": "Heure", "duration": "Durée", "subject": "Objet", "time_zone": "Fuseau horaire",
+      "appointment_id": "Référence"}, "fr"),
+    (["Vorname", "Nachname", "E-Mail-Adresse", "Handy", "Datum", "Uhrzeit", "Ende", "Betreff", "Zeitzone", "Termin-ID"],
+     {"first_name": "Vorname", "last_name": "Nachname", "email": "E-Mail-Adresse", "phone": "Handy", "date": "Datum",
+      "time": "Uhrzeit", "end": "Ende", "subject": "Betreff", "time_zone": "Zeitzone", "appointment_id": "Termin-ID"},
+     "de"),
+    (["Nombre", "Apellidos", "Correo electrónico", "Teléfono móvil", "Fecha", "Hora", "Duración", "Asunto"],
+     {"first_name": "Nombre", "last_name": "Apellidos", "email": "Correo electrónico", "phone": "Teléfono móvil",
+      "date": "Fecha", "time": "Hora", "duration": "Duración", "subject": "Asunto"}, "es"),
+    (["Nome", "Cognome", "Indirizzo email", "Cellulare", "Data", "Ora", "Inizio", "Durata"],
+     {"first_name": "Nome", "last_name": "Cognome", "email": "Indirizzo email", "phone": "Cellulare", "date": "Data",
+      "time": "Ora", "start": "Inizio", "duration": "Durata"}, "it"),
+    (["Voornaam", "Achternaam", "E-mailadres", "Mobiel", "Datum", "Tijd", "Duur", "Onderwerp", "Tijdzone"],
+     {"first_name": "Voornaam", "last_name": "Achternaam", "email": "E-mailadres", "phone": "Mobiel", "date": "Datum",
+      "time": "Tijd", "duration": "Duur", "subject": "Onderwerp", "time_zone": "Tijdzone"}, "nl"),
+    (["Nome completo", "E-mail", "Telemóvel", "Data e hora", "Fim", "Assunto", "Fuso horário"],
+     {"name": "Nome completo", "email": "E-mail", "phone": "Telemóvel", "start": "Data e hora", "end": "Fim",
+      "subject": "Assunto", "time_zone": "Fuso horário"}, "pt"),
+    (["Name", "Email", "Mobile", "Date", "Time"],
+     {"name": "Name", "email": "Email", "phone": "Mobile", "date": "Date", "time": "Time"}, None),
+])
+def test_headers_in_seven_languages_match_case_and_accent_insensitively(headers, expected, language):
+    from lib.spreadsheet.columns import header_language
+
+    assert matched(auto_map(headers)) == expected
+    assert header_language(headers) == language
+    shouted = [h.upper() for h in headers]
+    assert matched(auto_map(shouted)) == {k: v.upper() for k, v in expected.items()}
+
+
+def test_a_bare_name_beside_a_first_name_is_the_family_name():
+    assert matched(auto_map(["Vorname", "Name", "E-Mail"])) == {"first_name": "Vorname", "last_name": "Name",
+                                                                "email": "E-Mail"}

@@ -88,9 +88,9 @@ def test_blank_lines_are_dropped_but_still_counted_in_row_numbers():
     assert sheet.row_numbers == [3, 6]
 
 
-def test_a_cell_spanning_two_lines_numbers_the_row_by_its_first_line():
+def test_a_cell_spanning_two_lines_stays_one_row_as_in_excel():
     sheet = read_table(b'Name,Notes\nAnna,"line one\nline two"\nBob,x\n', "c.csv")
-    assert sheet.row_numbers == [2, 4]
+    assert sheet.row_numbers == [2, 3]
     assert sheet.rows[0][1] == "line one\nline two"
 
 
@@ -256,3 +256,13 @@ def test_no_malformed_file_raises_anything_but_spreadsheet_error(name, data):
         read_table(data, name)
     except SpreadsheetError as exc:
         assert str(exc).strip() and "Traceback" not in str(exc)
+
+
+def test_title_rows_and_multi_line_records_count_as_excel_counts_them():
+    data = (b'Clinic list,,\r\nExported 2027-01-04,,\r\nName,Email,Notes\r\n'
+            b'Anna,a@example.com,"first line\r\nsecond line\r\nthird line"\r\nBob,b@example.com,\r\n'
+            b'\r\nCy,c@example.com,"x\ny"\r\nDi,d@example.com,\r\n')
+    sheet = read_table(data, "c.csv")
+    assert sheet.header_row == 3
+    assert sheet.row_numbers == [4, 5, 7, 8]
+    assert [r[0] for r in sheet.rows] == ["Anna", "Bob", "Cy", "Di"]

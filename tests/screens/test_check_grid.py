@@ -1,0 +1,59 @@
+"""The check grid's session: edits re-checked, grid lines and bars reused for unchanged rows."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from lib.screens.check_grid import CheckSession, check_frame, problem_text, timeline_frame, PROBLEM, STATUS, ERROR
+from lib.spreadsheet.check import RowResult, SheetChecker, check_sheet
+from lib.spreadsheet.columns import auto_map
+from lib.spreadsheet.read import read_table
+from lib.spreadsheet.schedule import Schedule
+
+NOW = datetime(2027, 1, 1, tzinfo=timezone.utc)
+DATA = (b"Name,Email,Start\nAnna,anna@example.com,2027-03-02T09:00\nBen,ben@example.com,2027-03-02T10:00\n"
+        b"Cy,cy@example.com,2027-03-03T09:00\n")
+
+
+def session():
+    sheet = read_table(DATA, "c.csv")
+    mapping = auto_map(sheet.headers)
+    return sheet, mapping, CheckSession(sheet, mapping, SheetChecker(mapping, Schedule(tz="UTC"), now=NOW))
+
+
+def test_the_session_gives_what_a_fresh_check_and_fresh_frames_give():
+    sheet, mapping, grid = session()
+    grid.check({}, zone="UTC")
+    edits = {3: {"Email": "not-an-email"}}
+    report, frame, bars = grid.check(edits, zone="UTC")
+    from lib.screens.check_grid import apply_edits
+    edited = apply_edits(sheet, edits)
+    fresh = check_sheet(edited, mapping, Schedule(tz="UTC"), now=NOW)
+    assert report.to_json() == fresh.to_json()
+    assert frame.equals(check_frame(fresh, edited, mapping, zone="UTC"))
+    assert bars.equals(timeline_frame(fresh, zone="UTC"))
+    assert frame[STATUS].tolist()[1] == ERROR and frame[PROBLEM].tolist()[1].startswith('Column "Email"')
+    assert len(bars) == 2
+
+
+def test_the_same_edits_twice_return_the_same_objects():
+    _, _, grid = session()
+    first = grid.check({2: {"Name": "Anna M"}}, zone="UTC")
+    assert grid.check({2: {"Name": "Anna M"}}, zone="UTC") is first
+
+
+def test_problems_are_joined_as_sentences_without_doubled_punctuation():
+    row = RowResult(row=2, status="error", errors=['Column "Email": "x" is missing the @ — write it like '
+                                                   "name@example.com."], warnings=["Check the time"],
+                    appointment=None, values={})
+    assert problem_text(row) == ('Column "Email": "x" is missing the @ — write it like name@example.com. '
+                                 "Check the time.")
+
+
+def test_start_builds_a_session_with_the_checks_options():
+    sheet = read_table(b"Name,Email,Phone,Date,Time\nAnna,anna@example.com,555-0142,03/04/2027,09:00\n", "c.csv")
+    mapping = auto_map(sheet.headers)
+    grid = CheckSession.start(sheet, mapping, Schedule(tz="UTC"), date_order={"Date": "DMY"}, sms=True)
+    report, _, _ = grid.check({}, zone="UTC")
+    assert report.rows[0].status == "error" and "Text messages (SMS) are requested" in report.rows[0].errors[0]
+    assert report.date_columns[0].order == "DMY" and report.undecided_dates == []
