@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -65,18 +65,26 @@ def write_results(results: ResultsFile, notified: dict[int, str]) -> None:
         raise ResultsError(f"cannot write {results.path}: {exc.strerror or exc}. Is it open in Excel?") from None
 
 
-def targets(results: ResultsFile, journal: Journal, profile_key: str | None) -> tuple[list[Target], list[dict]]:
-    """(appointments to notify, rows that cannot be: not confirmed, or unknown to this computer's journal)."""
+def targets(results: ResultsFile, journal: Journal, profile_key: str | None) -> tuple[list[Target], list[tuple[dict, str]]]:
+    """(appointments to notify, [(row, why not)] for confirmed rows this computer's journal cannot pair up)."""
     entries: dict[str, Entry] = {}
-    for entry in journal.entries(profile_key=profile_key):
-        if entry.meeting_id:
+    elsewhere: set[str] = set()
+    for entry in journal.entries():
+        if not entry.meeting_id:
+            continue
+        if profile_key is None or entry.profile_key == profile_key:
             entries.setdefault(entry.meeting_id, entry)
+        else:
+            elsewhere.add(entry.meeting_id)
     found: dict[str, Target] = {}
     unknown = []
     for row in results.confirmed():
         entry = entries.get(row["onlineMeetingId"])
         if entry is None:
-            unknown.append(row)
+            why = ("it was created with another connection; notify with the connection that sent it"
+                   if row["onlineMeetingId"] in elsewhere else
+                   "this computer's journal does not know this appointment; run notify where send ran")
+            unknown.append((row, why))
             continue
         if entry.key not in found:
             rows = tuple(sorted({_int(r) for r in entry.rows} | {_int(row["row"])}))
@@ -133,3 +141,46 @@ def _int(value) -> int:
         return int(value)
     except (TypeError, ValueError):
         return 0
+
+
+def calendar_targets(results: ResultsFile, journal: Journal) -> list[tuple[int, Target]]:
+    """(row, appointment) for each confirmed row: from the journal when it knows the meeting, else from the row."""
+    known, _ = targets(results, journal, None)
+    by_row: dict[int, Target] = {}
+    for target in known:
+        for row in target.rows:
+            by_row[row] = target
+    out = []
+    for row in results.confirmed():
+        number = _int(row["row"])
+        target = by_row.get(number) or target_from_row(row)
+        if target is not None:
+            out.append((number, target))
+    return out
+
+
+def write_calendar_files(results: ResultsFile, journal: Journal, out_dir: str | Path) -> tuple[list[Path], list[int]]:
+    """`DIR/<row>.ics` per confirmed row and `DIR/appointments.ics` with every appointment (METHOD:PUBLISH,
+    for importing into Outlook or Google Calendar); returns (files written, rows that could not be read)."""
+    from lib.notify import ics
+    from lib.notify.notifier import calendar_entry
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    pairs = calendar_targets(results, journal)
+    readable = {n for n, _ in pairs}
+    skipped = [_int(r["row"]) for r in results.confirmed() if _int(r["row"]) not in readable]
+    written, entries = [], {}
+    for number, target in pairs:
+        entry = calendar_entry(target, (), None)
+        if target.appointment.clients:
+            entry = replace(entry, description=f"Clients: {target.appointment.clients_label}\n"
+                                               f"Join: {target.join_link}")
+        path = out / f"{number}.ics"
+        path.write_bytes(ics.calendar_bytes([entry], ics.PUBLISH))
+        written.append(path)
+        entries.setdefault(entry.uid, entry)
+    everything = out / "appointments.ics"
+    everything.write_bytes(ics.calendar_bytes(list(entries.values()), ics.PUBLISH))
+    written.append(everything)
+    return written, skipped
