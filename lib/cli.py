@@ -65,6 +65,9 @@ def _parser() -> argparse.ArgumentParser:
     send.add_argument("--max-rate", type=float, metavar="N", help="at most N Graph requests per second")
     send.add_argument("--no-batch", action="store_true", help="send requests one by one instead of JSON batches")
     send.add_argument("--sms", action="store_true", help="join-link flow: text the link to clients (Teams Premium, US numbers)")
+    send.add_argument("--notify", choices=["email"], help="email each client their own link and an invitation")
+    send.add_argument("--template", metavar="FILE", help="with --notify email: TOML or JSON file with subject and body")
+    send.add_argument("--calendar", action="store_true", help="also put each appointment on the organizer's calendar")
     _schedule_options(send)
     send.set_defaults(handler=_send)
 
@@ -168,6 +171,9 @@ def _send(args) -> int:
         raise UsageError(f"{args.connection}: {exc}") from None
     if args.concurrency < 1:
         raise UsageError("--concurrency must be at least 1")
+    if (args.template or args.calendar) and not args.notify:
+        raise UsageError("--template and --calendar go with --notify email; add it or leave them out.")
+    template = _template(args.template) if args.notify else None   # refused before anything is sent
     report = _load_report(args, organizer=profile.organizer if profile.auth == "client_credentials" else "")
     invalid = [(r.row, "; ".join(r.errors)) for r in report.rows if r.status == "error"]
     for row, message in invalid:
@@ -178,7 +184,11 @@ def _send(args) -> int:
         _say(flow_info.get("message") or f"Open {flow_info.get('verification_uri')} and enter {flow_info.get('user_code')}")
 
     try:
-        tokens = token_provider_for(profile, on_device_code=show_code)
+        if args.notify:
+            from lib.notify.access import token_provider
+            tokens = token_provider(profile, on_device_code=show_code)   # one sign-in with the mail permissions
+        else:
+            tokens = token_provider_for(profile, on_device_code=show_code)
         rate = args.max_rate or profile.max_requests_per_second
         client = GraphClient(profile, tokens, throttle=Throttle(max_per_second=rate))
     except AuthError as exc:
@@ -191,6 +201,7 @@ def _send(args) -> int:
         for warning in runner.quota_warnings(report.appointments):
             _say(f"warning: {warning}")
         result = runner.run(report.appointments, source=str(Path(args.file).resolve()), invalid_rows=invalid)
+        notified = _notify_after_send(client, result, template, args.calendar) if args.notify else None
     except GraphError as exc:
         raise UsageError(f"{exc.explanation or exc} {exc.fix}".strip()) from None
     except AuthError as exc:
@@ -199,9 +210,13 @@ def _send(args) -> int:
         printer.close()
         journal.close()
     rows = result_rows(result.outcomes, invalid)
+    columns = COLUMNS + ([] if "notified" in COLUMNS else ["notified"])
+    labels = notified[0] if notified else {}
+    for r in rows:
+        r["notified"] = labels.get(r["row"], r.get("notified", ""))
     out = Path(args.out)
     try:
-        out.write_bytes(to_csv_bytes(COLUMNS, [[r[c] for c in COLUMNS] for r in rows]))
+        out.write_bytes(to_csv_bytes(columns, [[r[c] for c in columns] for r in rows]))
     except OSError as exc:
         raise UsageError(f"cannot write {out}: {exc.strerror}. Choose another --out path.") from None
     p = result.progress
@@ -210,7 +225,30 @@ def _send(args) -> int:
     for outcome in result.outcomes:
         if outcome.status == "failed":
             _say(f"Rows {','.join(map(str, outcome.appointment.source_rows)) or '?'}: {outcome.error}")
-    return EXIT_OK if result.all_done else EXIT_SOME_FAILED
+    told = notified[1] if notified else EXIT_OK
+    return EXIT_OK if result.all_done and told == EXIT_OK else EXIT_SOME_FAILED
+
+
+def _notify_after_send(client, result, template, calendar: bool):
+    """(row → notified label, exit code) for the appointments this run confirmed."""
+    from lib.bulk.journal import default_journal_path
+    from lib.notify import run_results
+    from lib.notify.calendar import put_on_calendar
+    from lib.notify.ledger import Ledger
+    from lib.notify.notifier import Notifier, Target
+
+    targets = [Target(o.key, o.appointment, o.client_join_web_url, o.organizer_id, o.appointment.source_rows)
+               for o in result.outcomes if o.status in run_results.CONFIRMED and o.client_join_web_url]
+    if not targets or result.cancelled:
+        return {}, EXIT_OK
+    ledger = Ledger(default_journal_path())
+    try:
+        outcomes = Notifier(client, ledger, template).notify(targets)
+    finally:
+        ledger.close()
+    placed = put_on_calendar(client, targets) if calendar else {}
+    code = _notify_report(outcomes, [], placed, targets, None)
+    return run_results.row_labels(outcomes), code
 
 
 # -- notify and ics -----------------------------------------------------------------------------
@@ -274,7 +312,7 @@ def _notify_report(outcomes, unknown, calendar, targets, path) -> int:
     _say(f"{counts.get('sent', 0)} emailed now, {counts.get('already sent', 0)} already emailed, "
          f"{counts.get('no email address', 0)} without an email address, {counts.get('failed', 0)} failed"
          + (f", {sum(1 for e in calendar.values() if not e)} on the calendar" if calendar else "")
-         + f". Results: {path}")
+         + (f". Results: {path}" if path else "."))
     ok = not counts.get("failed") and not unknown and not any(calendar.values())
     return EXIT_OK if ok else EXIT_SOME_FAILED
 

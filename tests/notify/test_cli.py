@@ -117,3 +117,30 @@ def test_ics_attachment_of_the_email_matches_the_meeting(sandbox, tmp_path):
     assert cal["METHOD"] == "REQUEST"
     assert event.decoded("DTSTART") == datetime.fromisoformat(meeting["startDateTime"][:19] + "+00:00")
     assert str(event["ATTENDEE"]) == f"mailto:{tag}-0@example.com"
+
+
+def test_send_with_notify_email_tells_each_client_once_across_reruns(sandbox, tmp_path):
+    tag = unique_tag("SND").lower()
+    rows = {i: {"Email": f"{tag}-{i}@example.com"} for i in range(3)}
+    path = write_csv(tmp_path / "clients.csv", clients_csv(3, tag, bad_rows=rows))
+    out = tmp_path / "RESULTS.csv"
+    for _ in range(2):
+        done = run_cli("send", path, "--connection", sandbox.profile_path, "--out", out, "--notify", "email",
+                       "--calendar", home=tmp_path)
+        assert done.returncode == 0, done.stderr
+    assert mail_counts(sandbox, tag) == Counter({f"{tag}-{i}@example.com": 1 for i in range(3)})
+    assert [r["notified"] for r in read_results(out)] == ["already sent"] * 3
+    plain = run_cli("send", path, "--connection", sandbox.profile_path, "--out", out, home=tmp_path)
+    assert plain.returncode == 0 and [r["notified"] for r in read_results(out)] == [""] * 3
+
+
+def test_send_refuses_a_bad_template_before_creating_anything(sandbox, tmp_path):
+    tag = unique_tag("BAD").lower()
+    path = write_csv(tmp_path / "clients.csv", clients_csv(1, tag))
+    template = tmp_path / "t.toml"
+    template.write_text('subject = "{subject}"\nbody = "Hi {name}"\n')
+    before = sandbox.stats()["onlineMeetings"]
+    done = run_cli("send", path, "--connection", sandbox.profile_path, "--notify", "email", "--template", template,
+                   home=tmp_path)
+    assert done.returncode == 2 and "unknown placeholder {name}" in done.stderr
+    assert sandbox.stats()["onlineMeetings"] == before
