@@ -7,6 +7,7 @@ import html
 
 from lib.graph.client import GraphClient, GraphError, GraphResponse
 from lib.model.flows import RequestSpec
+from lib.notify.access import check_can_notify
 from lib.notify.notifier import PER_MAILBOX, Target
 from lib.notify.templates import is_join_link, one_line
 
@@ -38,6 +39,7 @@ def event_body(target: Target) -> dict:
 
 def put_on_calendar(client: GraphClient, targets: list[Target]) -> dict[str, str]:
     """Appointment key → "" when on the calendar, else the error."""
+    check_can_notify(client, calendar=True)
     mailbox = client.user_path()
     outcome: dict[str, str] = {}
     for start in range(0, len(targets), PER_MAILBOX):

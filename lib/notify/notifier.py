@@ -20,6 +20,7 @@ from lib.graph.client import GraphClient, GraphError, GraphResponse
 from lib.model.appointment import Appointment, Client
 from lib.model.flows import RequestSpec
 from lib.notify import ics
+from lib.notify.access import check_can_notify
 from lib.notify.ledger import FAILED, SENT, Ledger
 from lib.notify.templates import DEFAULT, Template, one_line
 
@@ -68,6 +69,7 @@ class _Notice:
     attempted: bool = False          # this run created or sent something for it
     drafts_seen: int = 0             # lookups that found it still a draft after an unknown send
     send_uncertain: bool = False
+    refused: bool = False            # 403: this app may not use the mailbox
     message: dict = field(default_factory=dict)
 
 
@@ -89,6 +91,8 @@ class Notifier:
     def notify(self, targets: list[Target], *, again: set[tuple[str, str]] = frozenset()) -> list[NoticeResult]:
         """Tell every client with an email (again: (appointment key, email) pairs to re-send explicitly)."""
         results, work = [], []
+        if any(c.email for t in targets for c in t.appointment.clients):
+            check_can_notify(self.client)
         mailbox = self.client.user_path()
         for target in targets:
             for client in target.appointment.clients:
@@ -155,6 +159,7 @@ class Notifier:
             self._step(work, CHECK, lambda n: self._lookup_spec(n, mailbox), self._on_lookup)
             self._step(work, CREATE, lambda n: self._create_spec(n, mailbox), self._on_create)
             self._step(work, SEND, lambda n: self._send_spec(n, mailbox), self._on_send)
+            self._stop_if_refused(work)
             finished = sum(1 for n in work if n.state in (DONE, GAVE_UP))
             if self.on_progress and finished != done:
                 self.on_progress(finished, total)
@@ -170,6 +175,20 @@ class Notifier:
             replies = self.client.batch("v1.0", [(n.notification_id, spec_for(n)) for n in chunk])
             for notice in chunk:
                 on_reply(notice, replies[notice.notification_id])
+            if any(n.state == GAVE_UP and n.refused for n in chunk):
+                return                        # the mailbox refuses this app: the rest would be refused too
+
+    def _stop_if_refused(self, work: list[_Notice]) -> None:
+        refused = next((n for n in work if n.refused), None)
+        if refused is None:
+            return
+        for notice in work:
+            if notice.state in (DONE, GAVE_UP):
+                continue
+            nothing_made = notice.state == CREATE and not notice.attempted
+            notice.state, notice.error = GAVE_UP, refused.error
+            if nothing_made:   # otherwise it stays pending: the next run asks the mailbox first
+                self.ledger.update(notice.notification_id, status=FAILED, error=notice.error)
 
     def _on_lookup(self, notice: _Notice, reply) -> None:
         if isinstance(reply, GraphError):
@@ -213,6 +232,10 @@ class Notifier:
             notice.state, notice.error = GAVE_UP, "cancelled before it was confirmed; run notify again"
         elif _definitive(error):
             notice.state, notice.error = GAVE_UP, f"{doing}: {error.message or error.explanation} ({error.code})"
+            if error.status == 403:
+                notice.refused = True
+                notice.error += (". The organizer's mailbox refuses this app: grant Mail.Send and Mail.ReadWrite "
+                                 "(admin consent) and check Exchange's application access policy for the mailbox.")
             self.ledger.update(notice.notification_id, status=FAILED, error=notice.error)
         else:
             notice.state = CHECK

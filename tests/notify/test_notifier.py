@@ -12,7 +12,7 @@ from icalendar import Calendar
 
 from lib.bulk.journal import Journal
 from lib.bulk.runner import Runner
-from lib.graph.client import GraphClient
+from lib.graph.client import GraphClient, GraphError
 from lib.graph.pacing import Throttle
 from lib.graph.profile import Profile
 from lib.graph.signin import token_provider_for
@@ -186,3 +186,15 @@ def test_app_only_sends_from_the_organizers_mailbox(sandbox, tmp_path):
     results = notifier(sandbox, tmp_path, app_only=True).notify(targets)
     assert [r.status for r in results] == ["sent", "sent"]
     assert {m[0]["from"] for m in mail_to(sandbox, tag).values()} == {"adele.vance@contoso.onmicrosoft.com"}
+
+
+def test_a_token_without_mail_permissions_is_explained_before_anything_is_sent(sandbox, tmp_path):
+    tag = unique_tag("PRM")
+    targets = book(sandbox, tmp_path, tag, 2)
+    before = sandbox.stats()["requests"]
+    meetings_only = Notifier(client_for(sandbox, mail=False), Ledger(tmp_path / "journal.sqlite3"))
+    with pytest.raises(GraphError) as refused:
+        meetings_only.notify(targets)
+    assert refused.value.code == "NotSupported" and "Mail.Send" in refused.value.explanation
+    assert "Grant admin consent" in refused.value.fix
+    assert sandbox.stats()["requests"] == before and mail_to(sandbox, tag) == {}
