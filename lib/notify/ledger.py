@@ -70,16 +70,19 @@ class Ledger:
             self._db.executescript(SCHEMA)
 
     def close(self) -> None:
+        """Close the database connection."""
         with self._lock:
             self._db.close()
 
     def get(self, appointment_key: str, client_email: str) -> Notification | None:
+        """What is known about telling this client about this appointment, if anything."""
         with self._lock:
             row = self._db.execute("SELECT * FROM notifications WHERE appointment_key=? AND client_email=?",
                                    (appointment_key, client_email.lower())).fetchone()
         return Notification(**dict(row)) if row else None
 
     def for_appointment(self, appointment_key: str) -> list[Notification]:
+        """Every client's notification for one appointment."""
         with self._lock:
             rows = self._db.execute("SELECT * FROM notifications WHERE appointment_key=? ORDER BY client_email",
                                     (appointment_key,)).fetchall()
@@ -102,8 +105,8 @@ class Ledger:
                  mailbox, stamp, stamp))
 
     def update(self, notification_id: str, **fields) -> None:
-        """Set status, draft_id or error of one notification."""
-        unknown = set(fields) - {"status", "draft_id", "error"}
+        """Set status, draft_id, error or the times of the message being sent."""
+        unknown = set(fields) - {"status", "draft_id", "error", "start_utc", "end_utc"}
         if unknown:
             raise ValueError(f"not ledger fields: {sorted(unknown)}")
         fields["updated_at"] = _now()

@@ -53,6 +53,7 @@ class NoticeResult:
 
     @property
     def label(self) -> str:
+        """The `notified` column's words for this outcome."""
         return f"{FAILED_LABEL}: {self.error}" if self.status == FAILED_LABEL else self.status
 
 
@@ -135,13 +136,9 @@ class Notifier:
         if known.status == SENT or forced:
             return self._begin(target, client, mailbox, known.kind if known.kind != "cancel" else "request",
                                known.sequence + 1)
-        # pending or failed before: it may have gone out; ask the mailbox before sending anything.
-        notice = _Notice(target, client, known.notification_id, known.kind, known.sequence, CHECK)
-        if (known.start_utc, known.end_utc) != (start, end):
-            self.ledger.begin(target.appointment_key, client.email, notification_id=known.notification_id,
-                              kind=known.kind, sequence=known.sequence, start_utc=start, end_utc=end,
-                              mailbox=mailbox)
-        return notice
+        # pending or failed before: it may have gone out; ask the mailbox before sending anything. The
+        # ledger keeps the times of that message until a new one is made, so a change is sent next run.
+        return _Notice(target, client, known.notification_id, known.kind, known.sequence, CHECK)
 
     def _begin(self, target: Target, client: Client, mailbox: str, kind: str, sequence: int) -> _Notice:
         notification_id = str(uuid.uuid4())
@@ -205,6 +202,8 @@ class Notifier:
             notice.state = SEND
         else:
             notice.state = CREATE
+            appt = notice.target.appointment
+            self.ledger.update(notice.notification_id, start_utc=_utc(appt.start), end_utc=_utc(appt.end))
 
     def _on_create(self, notice: _Notice, reply) -> None:
         if isinstance(reply, GraphResponse) and isinstance(reply.body, dict) and reply.body.get("id"):
@@ -312,7 +311,7 @@ def build_message(template: Template, target: Target, client: Client, organizer:
                   sequence: int, notification_id: str) -> dict:
     """The Graph message for one client: their own link, the invitation (or cancellation) attached."""
     rendered = template.render(template_values(target, client, organizer.name))
-    subject = rendered.subject if kind != "cancel" else one_line("Cancelled: " + rendered.subject)
+    subject = {"cancel": "Cancelled: ", "update": "Updated: "}.get(kind, "") + rendered.subject
     attendee = ics.Person(one_line(client.display_name), client.email)
     entry = calendar_entry(target, (attendee,), organizer if organizer.email else None, sequence)
     method = ics.CANCEL if kind == "cancel" else ics.REQUEST

@@ -31,6 +31,7 @@ class ResultsFile:
     rows: list[dict[str, str]]
 
     def confirmed(self) -> list[dict[str, str]]:
+        """Rows whose appointment Graph confirmed in that run (created, existing, updated)."""
         return [r for r in self.rows if r.get("status") in CONFIRMED and r.get("onlineMeetingId")]
 
 

@@ -44,7 +44,7 @@ class Template:
 
     def render(self, values: dict[str, str]) -> "RenderedEmail":
         """Subject (one line) and body with every value escaped for the body's format."""
-        subject = _fill(self.subject, {k: one_line(v) for k, v in values.items()}, markup=False)
+        subject = one_line(_fill(self.subject, {k: one_line(v) for k, v in values.items()}, markup=False))
         if self.format == TEXT:
             return RenderedEmail(subject, _fill(self.body, values, markup=False), TEXT)
         return RenderedEmail(subject, _fill(self.body, values, markup=True), HTML)
@@ -57,6 +57,7 @@ class RenderedEmail:
     content_type: str     # "text" or "html"
 
     def graph_body(self) -> dict:
+        """The message's `body` as Graph takes it."""
         return {"contentType": "HTML" if self.content_type == HTML else "Text", "content": self.body}
 
 

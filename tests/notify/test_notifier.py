@@ -198,3 +198,24 @@ def test_a_token_without_mail_permissions_is_explained_before_anything_is_sent(s
     assert refused.value.code == "NotSupported" and "Mail.Send" in refused.value.explanation
     assert "Grant admin consent" in refused.value.fix
     assert sandbox.stats()["requests"] == before and mail_to(sandbox, tag) == {}
+
+
+def test_a_time_changed_while_a_notification_was_unconfirmed_is_sent_as_an_update_next(fresh_sandbox, tmp_path):
+    tag = unique_tag("CHG")
+    [target] = book(fresh_sandbox, tmp_path, tag, 1)
+    crashing = notifier(fresh_sandbox, tmp_path, max_rounds=1)
+    crashing.organizer()
+    fresh_sandbox.configure(faults="lost=1")
+    [first] = crashing.notify([target])
+    fresh_sandbox.configure(faults="")
+    assert first.status == "failed"
+    later = target.appointment.start + timedelta(hours=1)
+    moved = replace(target, appointment=replace(target.appointment, start=later, end=later + timedelta(minutes=30)))
+    [resolved] = notifier(fresh_sandbox, tmp_path).notify([moved])     # the old draft goes out first
+    [update] = notifier(fresh_sandbox, tmp_path).notify([moved])
+    assert (resolved.status, update.status) == ("sent", "sent")
+    messages = mail_to(fresh_sandbox, tag)[target.appointment.clients[0].email]
+    events = [invitation(m).walk("VEVENT")[0] for m in messages]
+    assert [e["SEQUENCE"] for e in events] == [0, 1] and events[1].decoded("DTSTART") == later
+    assert messages[1]["subject"].startswith("Updated: ")
+    assert notifier(fresh_sandbox, tmp_path).notify([moved])[0].status == "already sent"
