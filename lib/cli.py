@@ -243,7 +243,7 @@ def _notify_after_send(client, result, template, calendar: bool):
         return {}, EXIT_OK
     ledger = Ledger(default_journal_path())
     try:
-        outcomes = Notifier(client, ledger, template).notify(targets)
+        outcomes = Notifier(client, ledger, template, on_progress=_told_printer(client.profile, targets)).notify(targets)
     finally:
         ledger.close()
     placed = put_on_calendar(client, targets) if calendar else {}
@@ -278,7 +278,8 @@ def _notify(args) -> int:
                              throttle=Throttle(max_per_second=profile.max_requests_per_second))
         again = {(t.appointment_key, c.email.lower()) for t in targets for i, c in enumerate(t.appointment.clients)
                  if c.email and _picked(t, i, again_rows)}
-        outcomes = Notifier(client, ledger, template).notify(targets, again=again)
+        outcomes = Notifier(client, ledger, template, on_progress=_told_printer(profile, targets)).notify(
+            targets, again=again)
         calendar = put_on_calendar(client, targets) if args.calendar else {}
     except GraphError as exc:
         raise UsageError(f"{exc.explanation or exc} {exc.fix}".strip()) from None
@@ -378,6 +379,24 @@ def _picked(target, index: int, rows: set[int]) -> bool:
     if len(target.rows) == len(target.appointment.clients):
         return target.rows[index] in rows
     return bool(rows & set(target.rows))
+
+
+def _told_printer(profile, targets):
+    """Progress of telling clients: a line every few seconds; on a real tenant, how long the sending limit makes it."""
+    from lib.notify.notifier import MESSAGES_PER_MINUTE
+
+    clients = sum(1 for t in targets for c in t.appointment.clients if c.email)
+    if not profile.is_sandbox and clients > MESSAGES_PER_MINUTE:
+        _say(f"Outlook sends about {MESSAGES_PER_MINUTE} messages a minute from one mailbox: {clients} emails take "
+             f"about {clients / MESSAGES_PER_MINUTE:.0f} minutes.")
+    last = [0.0]
+
+    def show(done: int, total: int) -> None:
+        now = time.monotonic()
+        if done == total or now - last[0] >= 5:
+            last[0] = now
+            _say(f"{done}/{total} emails done")
+    return show
 
 
 def _show_code(flow_info) -> None:

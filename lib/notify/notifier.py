@@ -17,6 +17,7 @@ from typing import Callable
 from urllib.parse import quote
 
 from lib.graph.client import GraphClient, GraphError, GraphResponse
+from lib.graph.pacing import Throttle
 from lib.model.appointment import Appointment, Client
 from lib.model.flows import RequestSpec
 from lib.notify import ics
@@ -26,6 +27,7 @@ from lib.notify.templates import DEFAULT, Template, one_line
 
 PROPERTY_ID = "String {7d3f6a52-1c8e-4b0a-9f65-2e4d8c1b7a90} Name AppointmentStudioNotification"
 PER_MAILBOX = 4                      # Outlook: concurrent requests per app + mailbox
+MESSAGES_PER_MINUTE = 30             # Exchange Online's sending limit per mailbox
 DEFINITIVE = frozenset({400, 401, 403, 413, 415})
 NOTIFIED, ALREADY, NO_EMAIL, FAILED_LABEL = "sent", "already sent", "no email address", "failed"
 CHECK, CREATE, SEND, DONE, GAVE_UP = "check", "create", "send", "done", "failed"
@@ -79,14 +81,21 @@ class Notifier:
 
     def __init__(self, client: GraphClient, ledger: Ledger, template: Template = DEFAULT, *,
                  on_progress: Callable[[int, int], None] | None = None, max_rounds: int = 8,
-                 settle_seconds: float = 3.0):
+                 settle_seconds: float = 3.0, messages_per_minute: float | None | str = "auto"):
         self.client = client
         self.ledger = ledger
         self.template = template
         self.on_progress = on_progress
         self.max_rounds = max_rounds
         self.settle_seconds = settle_seconds
+        # Exchange's sending limit (about 30 a minute per mailbox): sends are spaced out rather than
+        # refused later. "auto": that limit on a real tenant, none on the sandbox (which does not model it).
+        if messages_per_minute == "auto":
+            messages_per_minute = None if client.profile.is_sandbox else MESSAGES_PER_MINUTE
+        rate = float(messages_per_minute) / 60 if messages_per_minute else None
+        self.send_pace = Throttle(max_per_second=rate, margin=0.0) if rate else None
         self._organizer: ics.Person | None = None
+        self._finished = 0
 
     # -- public --------------------------------------------------------------------------------
     def notify(self, targets: list[Target], *, again: set[tuple[str, str]] = frozenset()) -> list[NoticeResult]:
@@ -149,7 +158,7 @@ class Notifier:
 
     # -- running --------------------------------------------------------------------------------
     def _run(self, work: list[_Notice], mailbox: str) -> list[NoticeResult]:
-        total, done = len(work), 0
+        self._finished = 0
         for round_number in range(self.max_rounds):
             if round_number and any(n.state == CHECK and n.send_uncertain for n in work):
                 time.sleep(self.settle_seconds)   # a just-sent message may still be leaving Drafts
@@ -157,21 +166,28 @@ class Notifier:
             self._step(work, CREATE, lambda n: self._create_spec(n, mailbox), self._on_create)
             self._step(work, SEND, lambda n: self._send_spec(n, mailbox), self._on_send)
             self._stop_if_refused(work)
-            finished = sum(1 for n in work if n.state in (DONE, GAVE_UP))
-            if self.on_progress and finished != done:
-                self.on_progress(finished, total)
-            done = finished
-            if finished == total:
+            self._report(work)
+            if all(n.state in (DONE, GAVE_UP) for n in work):
                 break
         return [self._result(n) for n in work]
+
+    def _report(self, work: list[_Notice]) -> None:
+        finished = sum(1 for n in work if n.state in (DONE, GAVE_UP))
+        if self.on_progress and finished != self._finished:
+            self.on_progress(finished, len(work))
+        self._finished = finished
 
     def _step(self, work: list[_Notice], state: str, spec_for, on_reply) -> None:
         todo = [n for n in work if n.state == state]
         for start in range(0, len(todo), PER_MAILBOX):
             chunk = todo[start:start + PER_MAILBOX]
+            if state == SEND and self.send_pace is not None:
+                for _ in chunk:
+                    self.send_pace.acquire(1, self.client.cancel)
             replies = self.client.batch("v1.0", [(n.notification_id, spec_for(n)) for n in chunk])
             for notice in chunk:
                 on_reply(notice, replies[notice.notification_id])
+            self._report(work)
             if any(n.state == GAVE_UP and n.refused for n in chunk):
                 return                        # the mailbox refuses this app: the rest would be refused too
 

@@ -219,3 +219,13 @@ def test_a_time_changed_while_a_notification_was_unconfirmed_is_sent_as_an_updat
     assert [e["SEQUENCE"] for e in events] == [0, 1] and events[1].decoded("DTSTART") == later
     assert messages[1]["subject"].startswith("Updated: ")
     assert notifier(fresh_sandbox, tmp_path).notify([moved])[0].status == "already sent"
+
+
+def test_sends_can_be_paced_to_a_sending_limit_and_progress_is_reported(sandbox, tmp_path):
+    tag = unique_tag("PAC")
+    targets = book(sandbox, tmp_path, tag, 5)
+    progress = []
+    paced = notifier(sandbox, tmp_path, messages_per_minute=600, on_progress=lambda done, total: progress.append(done))
+    assert paced.send_pace is not None and notifier(sandbox, tmp_path).send_pace is None   # sandbox: no limit
+    assert [r.status for r in paced.notify(targets)] == ["sent"] * 5
+    assert progress[-1] == 5 and progress == sorted(progress)
