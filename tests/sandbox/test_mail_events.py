@@ -74,3 +74,24 @@ def test_events_need_calendars_permission(sb):
 
     g = Graph(sb, user_token(sb, ADELE, scope=f"{sb.url}/Mail.Send"))
     assert_graph_error(g.post("me/events", json=event()), 403, "Forbidden", "Calendars.ReadWrite")
+
+
+def test_sent_mail_drafts_and_events_survive_a_restart(tmp_path):
+    from lib.sandbox import start_sandbox_process
+
+    from .conftest import Graph, app_token
+    from .test_mail import by_property, message
+
+    with start_sandbox_process(tmp_path) as sb:
+        g = Graph(sb, app_token(sb))
+        user = f"users/{ADELE.id}"
+        assert g.post(f"{user}/sendMail", json={"message": message("kept")}).status_code == 202
+        assert g.post(f"{user}/messages", json=message("draft")).status_code == 201
+        tx = str(uuid.uuid4())
+        created = g.post(f"{user}/events", json=event(tx)).json()
+    with start_sandbox_process(tmp_path) as sb:
+        g = Graph(sb, app_token(sb))
+        assert (sb.stats()["mailSent"], sb.stats()["events"]) == (1, 1)
+        assert [m["subject"] for m in sb._call("GET", "/_sandbox/mail")["value"]] == ["Your appointment kept"]
+        assert len(by_property(g, "drafts", "draft", user)) == 1
+        assert g.post(f"{user}/events", json=event(tx)).json()["id"] == created["id"]
