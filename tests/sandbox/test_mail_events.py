@@ -95,3 +95,10 @@ def test_sent_mail_drafts_and_events_survive_a_restart(tmp_path):
         assert [m["subject"] for m in sb._call("GET", "/_sandbox/mail")["value"]] == ["Your appointment kept"]
         assert len(by_property(g, "drafts", "draft", user)) == 1
         assert g.post(f"{user}/events", json=event(tx)).json()["id"] == created["id"]
+
+
+def test_the_default_calendar_path_reaches_the_same_events(me_graph):
+    created = me_graph.post("me/calendar/events", json=event(str(uuid.uuid4()))).json()
+    assert me_graph.get(f"me/events/{quote(created['id'], safe='')}").status_code == 200
+    assert me_graph.get(f"me/calendar/events/{quote(created['id'], safe='')}").status_code == 200
+    assert_graph_error(me_graph.get("me/calendar/nothing"), 400, "BadRequest", "segment 'nothing'")
