@@ -64,7 +64,7 @@ def run(args) -> dict:
         outcomes = notifier.notify(targets)
         notify_s = time.perf_counter() - started
         proc.configure(faults=None)
-        counts = Counter(a for m in proc._call("GET", "/_sandbox/mail")["value"] for a in m["toRecipients"])
+        counts = Counter(a for m in proc.mail() for a in m["toRecipients"])
         floor = 2 * args.latency / 1000 * math.ceil(args.count / 4)
         return {"appointments": args.count, "latency_ms": args.latency, "faults": args.faults or None,
                 "create_seconds": round(created_s, 2), "notify_seconds": round(notify_s, 2),

@@ -62,6 +62,14 @@ class SandboxProcess:
         """The `value` of `GET /_sandbox/meetings`."""
         return self._call("GET", "/_sandbox/meetings")["value"]
 
+    def mail(self) -> list[dict[str, Any]]:
+        """The `value` of `GET /_sandbox/mail`: every message sent, oldest first."""
+        return self._call("GET", "/_sandbox/mail")["value"]
+
+    def events(self) -> list[dict[str, Any]]:
+        """The `value` of `GET /_sandbox/events`."""
+        return self._call("GET", "/_sandbox/events")["value"]
+
     def configure(self, **settings: Any) -> dict[str, Any]:
         """Change latency, rate_limit, faults, seed, auto_approve (... ) without a restart."""
         return self._call("POST", "/_sandbox/config", settings)

@@ -27,7 +27,7 @@ def finished_run(sandbox, tmp_path, n=4, no_email=(1,), profile=None):
 
 
 def mail_counts(sandbox, tag) -> Counter:
-    return Counter(a for m in sandbox._call("GET", "/_sandbox/mail")["value"] for a in m["toRecipients"]
+    return Counter(a for m in sandbox.mail() for a in m["toRecipients"]
                    if a.startswith(tag))
 
 
@@ -69,11 +69,11 @@ def test_a_template_file_shapes_the_email(sandbox, tmp_path):
     done = run_cli("notify", results, "--connection", sandbox.app_profile_path, "--template", template,
                    "--calendar", home=tmp_path)
     assert done.returncode == 0, done.stderr
-    [message] = [m for m in sandbox._call("GET", "/_sandbox/mail")["value"] if m["toRecipients"] == [f"{tag}-0@example.com"]]
+    [message] = [m for m in sandbox.mail() if m["toRecipients"] == [f"{tag}-0@example.com"]]
     [row] = read_results(results)
     assert message["subject"].startswith("See you ") and message["body"]["contentType"] == "text"
     assert message["body"]["content"] == f"Hi Client 0, join: {row['clientJoinWebUrl']}"
-    events = [e for e in sandbox._call("GET", "/_sandbox/events")["value"] if e["location"]["displayName"] ==
+    events = [e for e in sandbox.events() if e["location"]["displayName"] ==
               row["clientJoinWebUrl"]]
     assert len(events) == 1 and events[0]["isOnlineMeeting"] is False
 
@@ -109,7 +109,7 @@ def test_ics_writes_a_file_per_row_and_one_with_every_appointment(sandbox, tmp_p
 def test_ics_attachment_of_the_email_matches_the_meeting(sandbox, tmp_path):
     tag, results = finished_run(sandbox, tmp_path, n=1, no_email=())
     assert run_cli("notify", results, "--connection", sandbox.profile_path, home=tmp_path).returncode == 0
-    [message] = [m for m in sandbox._call("GET", "/_sandbox/mail")["value"] if m["toRecipients"] == [f"{tag}-0@example.com"]]
+    [message] = [m for m in sandbox.mail() if m["toRecipients"] == [f"{tag}-0@example.com"]]
     cal = Calendar.from_ical(base64.b64decode(message["attachments"][0]["contentBytes"]))
     [row] = read_results(results)
     meeting = {m["id"]: m for m in sandbox.meetings()}[row["onlineMeetingId"]]

@@ -52,7 +52,7 @@ def notifier(sandbox, tmp_path, app_only=False, **options) -> Notifier:
 
 def mail_to(sandbox, tag: str) -> dict[str, list[dict]]:
     out: dict[str, list[dict]] = {}
-    for message in sandbox._call("GET", "/_sandbox/mail")["value"]:
+    for message in sandbox.mail():
         for address in message["toRecipients"]:
             if address.startswith(tag.lower() + "-"):
                 out.setdefault(address, []).append(message)

@@ -31,7 +31,7 @@ def test_transaction_id_makes_a_retried_create_return_the_same_event(sb, app_gra
     assert again.status_code == 201 and again.json()["id"] == first.json()["id"]
     assert again.json()["subject"] == "Consultation"
     assert sb.stats()["events"] == before + 1
-    stored = [e for e in sb._call("GET", "/_sandbox/events")["value"] if e["transactionId"] == tx]
+    stored = [e for e in sb.events() if e["transactionId"] == tx]
     assert len(stored) == 1 and stored[0]["isOnlineMeeting"] is False and stored[0]["onlineMeeting"] is None
     assert stored[0]["start"] == {"dateTime": "2030-05-01T09:00:00.0000000", "timeZone": "Europe/Berlin"}
 
@@ -65,7 +65,7 @@ def test_attendees_are_invited_and_told_of_a_cancellation(sb, me_graph):
     created = me_graph.post("me/events", json=event(attendees=[{"emailAddress": {"address": address, "name": "Maria"},
                                                                   "type": "required"}])).json()
     assert me_graph.delete(f"me/events/{quote(created['id'], safe='')}").status_code == 204
-    kinds = [m["meetingMessageType"] for m in sb._call("GET", "/_sandbox/mail")["value"] if address in m["toRecipients"]]
+    kinds = [m["meetingMessageType"] for m in sb.mail() if address in m["toRecipients"]]
     assert kinds == ["meetingRequest", "meetingCancelled"]
 
 
@@ -92,7 +92,7 @@ def test_sent_mail_drafts_and_events_survive_a_restart(tmp_path):
     with start_sandbox_process(tmp_path) as sb:
         g = Graph(sb, app_token(sb))
         assert (sb.stats()["mailSent"], sb.stats()["events"]) == (1, 1)
-        assert [m["subject"] for m in sb._call("GET", "/_sandbox/mail")["value"]] == ["Your appointment kept"]
+        assert [m["subject"] for m in sb.mail()] == ["Your appointment kept"]
         assert len(by_property(g, "drafts", "draft", user)) == 1
         assert g.post(f"{user}/events", json=event(tx)).json()["id"] == created["id"]
 
