@@ -1,4 +1,4 @@
-"""The command line: ``python -m lib check|send|sandbox``.
+"""The command line: ``python -m lib check|send|notify|ics|sandbox``.
 
 Exit codes: 0 all good; 1 some rows invalid (check) or not created (send); 2 the input cannot be
 used at all. Messages go to stderr in plain words; a traceback never reaches the user.
@@ -46,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m lib", description="Appointment Studio: Teams virtual appointments from spreadsheets.")
-    commands = parser.add_subparsers(dest="command", metavar="check|send|sandbox")
+    commands = parser.add_subparsers(dest="command", metavar="check|send|notify|ics|sandbox")
 
     check = commands.add_parser("check", help="read, map and validate a CSV or Excel file; sends nothing")
     check.add_argument("file")
@@ -69,8 +69,24 @@ def _parser() -> argparse.ArgumentParser:
     bookings.add_argument("--business", metavar="MAILBOX", help="the booking business's mailbox")
     bookings.add_argument("--service", metavar="ID-OR-NAME", help="the service to book (default: the first)")
     bookings.add_argument("--staff", action="append", metavar="ID-OR-UPN", help="a staff member (repeatable)")
+    send.add_argument("--notify", choices=["email"], help="email each client their own link and an invitation")
+    send.add_argument("--template", metavar="FILE", help="with --notify email: TOML or JSON file with subject and body")
+    send.add_argument("--calendar", action="store_true", help="also put each appointment on the organizer's calendar")
     _schedule_options(send)
     send.set_defaults(handler=_send)
+
+    notify = commands.add_parser("notify", help="email each client of a finished run their own link and an invitation")
+    notify.add_argument("results", metavar="RESULTS.csv")
+    notify.add_argument("--connection", required=True, metavar="PROFILE", help="connection profile JSON file")
+    notify.add_argument("--template", metavar="FILE", help="TOML or JSON file with subject and body")
+    notify.add_argument("--again", metavar="ROW,...", help="send again to the clients of these rows")
+    notify.add_argument("--calendar", action="store_true", help="also put each appointment on the organizer's calendar")
+    notify.set_defaults(handler=_notify)
+
+    calendar = commands.add_parser("ics", help="write a calendar file per appointment and one with all of them")
+    calendar.add_argument("results", metavar="RESULTS.csv")
+    calendar.add_argument("--out", required=True, metavar="DIR", help="folder for <row>.ics and appointments.ics")
+    calendar.set_defaults(handler=_ics)
 
     commands.add_parser("sandbox", help="run the local Graph sandbox (see: python -m lib sandbox --help)", add_help=False)
     return parser
@@ -173,16 +189,26 @@ def _send(args) -> int:
         raise UsageError(f"{args.connection}: {exc}") from None
     if args.concurrency < 1:
         raise UsageError("--concurrency must be at least 1")
+    if (args.template or args.calendar) and not args.notify:
+        raise UsageError("--template and --calendar go with --notify email; add it or leave them out.")
+    template = _template(args.template) if args.notify else None   # refused before anything is sent
     flow = args.flow or (VIRTUAL_APPOINTMENT if profile.is_sandbox else JOIN_LINK)
     if flow != BOOKINGS and (args.business or args.service or args.staff):
         raise UsageError("--business, --service and --staff go with --flow bookings.")
+    if flow == BOOKINGS and args.notify:
+        raise UsageError("The bookings flow needs no --notify: Microsoft Bookings emails each customer their "
+                         "confirmation and link. Leave --notify out.")
 
     def show_code(flow_info):
         _say(flow_info.get("message") or f"Open {flow_info.get('verification_uri')} and enter {flow_info.get('user_code')}")
 
     def connect():
         try:
-            tokens = token_provider_for(profile, on_device_code=show_code)
+            if args.notify:
+                from lib.notify.access import token_provider
+                tokens = token_provider(profile, on_device_code=show_code)  # one sign-in with the mail permissions
+            else:
+                tokens = token_provider_for(profile, on_device_code=show_code)
             return GraphClient(profile, tokens, throttle=Throttle(max_per_second=args.max_rate or
                                                                   profile.max_requests_per_second))
         except AuthError as exc:
@@ -216,6 +242,7 @@ def _send(args) -> int:
         for warning in runner.quota_warnings(report.appointments) if flow != BOOKINGS else ():
             _say(f"warning: {warning}")
         result = runner.run(report.appointments, source=str(Path(args.file).resolve()), invalid_rows=invalid)
+        notified = _notify_after_send(client, result, template, args.calendar) if args.notify else None
     except GraphError as exc:
         raise UsageError(f"{exc.explanation or exc} {exc.fix}".strip()) from None
     except AuthError as exc:
@@ -229,6 +256,11 @@ def _send(args) -> int:
     if flow == BOOKINGS:  # the contract: the booking's id in its own column, no onlineMeetingId
         columns = COLUMNS + ["bookingAppointmentId"]
         rows = [{**r, "onlineMeetingId": "", "bookingAppointmentId": r["onlineMeetingId"]} for r in rows]
+    labels = notified[0] if notified else {}
+    if args.notify or notified:
+        columns = columns + ([] if "notified" in columns else ["notified"])
+        for r in rows:
+            r["notified"] = labels.get(r["row"], r.get("notified", ""))
     out = Path(args.out)
     try:
         out.write_bytes(to_csv_bytes(columns, [[r[c] for c in columns] for r in rows]))
@@ -240,7 +272,182 @@ def _send(args) -> int:
     for outcome in result.outcomes:
         if outcome.status == "failed":
             _say(f"Rows {','.join(map(str, outcome.appointment.source_rows)) or '?'}: {outcome.error}")
-    return EXIT_OK if result.all_done else EXIT_SOME_FAILED
+    told = notified[1] if notified else EXIT_OK
+    return EXIT_OK if result.all_done and told == EXIT_OK else EXIT_SOME_FAILED
+
+
+def _notify_after_send(client, result, template, calendar: bool):
+    """(row → notified label, exit code) for the appointments this run confirmed."""
+    from lib.bulk.journal import default_journal_path
+    from lib.notify import run_results
+    from lib.notify.calendar import put_on_calendar
+    from lib.notify.ledger import Ledger
+    from lib.notify.notifier import Notifier, Target
+
+    targets = [Target(o.key, o.appointment, o.client_join_web_url, o.organizer_id, o.appointment.source_rows)
+               for o in result.outcomes if o.status in run_results.CONFIRMED and o.client_join_web_url]
+    if not targets or result.cancelled:
+        return {}, EXIT_OK
+    ledger = Ledger(default_journal_path())
+    try:
+        outcomes = Notifier(client, ledger, template, on_progress=_told_printer(client.profile, targets)).notify(targets)
+    finally:
+        ledger.close()
+    placed = put_on_calendar(client, targets) if calendar else {}
+    code = _notify_report(outcomes, [], placed, targets, None)
+    return run_results.row_labels(outcomes), code
+
+
+# -- notify and ics -----------------------------------------------------------------------------
+def _notify(args) -> int:
+    from lib.bulk.journal import Journal, default_journal_path
+    from lib.graph.client import GraphClient, GraphError
+    from lib.graph.pacing import Throttle
+    from lib.graph.profile import Profile, ProfileError
+    from lib.graph.signin import AuthError
+    from lib.notify import access, run_results
+    from lib.notify.calendar import put_on_calendar
+    from lib.notify.ledger import Ledger
+    from lib.notify.notifier import Notifier
+
+    template = _template(args.template)        # a bad placeholder stops here, before anything is sent
+    try:
+        profile = Profile.load(args.connection)
+    except ProfileError as exc:
+        raise UsageError(f"{args.connection}: {exc}") from None
+    results = _results(args.results)
+    again_rows = _rows(args.again)
+    journal = Journal(default_journal_path())
+    ledger = Ledger(default_journal_path())
+    try:
+        targets, unknown = run_results.targets(results, journal, profile.key)
+        client = GraphClient(profile, access.token_provider(profile, on_device_code=_show_code),
+                             throttle=Throttle(max_per_second=profile.max_requests_per_second))
+        again = {(t.appointment_key, c.email.lower()) for t in targets for i, c in enumerate(t.appointment.clients)
+                 if c.email and _picked(t, i, again_rows)}
+        outcomes = Notifier(client, ledger, template, on_progress=_told_printer(profile, targets)).notify(
+            targets, again=again)
+        calendar = put_on_calendar(client, targets) if args.calendar else {}
+    except GraphError as exc:
+        raise UsageError(f"{exc.explanation or exc} {exc.fix}".strip()) from None
+    except AuthError as exc:
+        raise UsageError(f"sign-in failed: {exc.explanation} {exc.fix}") from None
+    finally:
+        journal.close()
+        ledger.close()
+    labels = run_results.row_labels(outcomes)
+    for row, why in unknown:
+        labels[int(row["row"])] = f"failed: {why}"
+    _write_results(results, labels)
+    return _notify_report(outcomes, unknown, calendar, targets, args.results)
+
+
+def _notify_report(outcomes, unknown, calendar, targets, path) -> int:
+    counts = {}
+    for outcome in outcomes:
+        counts[outcome.status] = counts.get(outcome.status, 0) + 1
+        rows = ",".join(map(str, outcome.target.rows)) or "?"
+        if outcome.status == "no email address":
+            _say(f"Rows {rows}: {outcome.client.label} has no email address; tell them another way.")
+        elif outcome.status == "failed":
+            _say(f"Rows {rows}: {outcome.client.label}: {outcome.error}")
+    for row, why in unknown:
+        _say(f"Row {row['row']}: the client's email address is unknown: {why}.")
+    names = {t.appointment_key: ",".join(map(str, t.rows)) for t in targets}
+    for key, error in calendar.items():
+        if error:
+            _say(f"Rows {names.get(key, '?')}: not put on the calendar: {error}")
+    _say(f"{counts.get('sent', 0)} emailed now, {counts.get('already sent', 0)} already emailed, "
+         f"{counts.get('no email address', 0)} without an email address, {counts.get('failed', 0)} failed"
+         + (f", {sum(1 for e in calendar.values() if not e)} on the calendar" if calendar else "")
+         + (f". Results: {path}" if path else "."))
+    ok = not counts.get("failed") and not unknown and not any(calendar.values())
+    return EXIT_OK if ok else EXIT_SOME_FAILED
+
+
+def _ics(args) -> int:
+    from lib.bulk.journal import Journal, default_journal_path
+    from lib.notify import run_results
+
+    results = _results(args.results)
+    journal = Journal(default_journal_path())
+    try:
+        written, skipped = run_results.write_calendar_files(results, journal, args.out)
+    except OSError as exc:
+        raise UsageError(f"cannot write to {args.out}: {exc.strerror or exc}. Choose another --out folder.") from None
+    finally:
+        journal.close()
+    for row in skipped:
+        _say(f"Row {row}: its start, end or time zone cannot be read; no calendar file for it.")
+    _say(f"{len(written) - 1} calendar files and {written[-1]} with every appointment.")
+    return EXIT_OK if not skipped else EXIT_SOME_FAILED
+
+
+def _template(path):
+    from lib.notify.templates import DEFAULT, TemplateError, load_template
+
+    if not path:
+        return DEFAULT
+    try:
+        return load_template(path)
+    except TemplateError as exc:
+        raise UsageError(f"{exc} Nothing was sent.") from None
+
+
+def _results(path):
+    from lib.notify.run_results import ResultsError, read_results
+
+    try:
+        return read_results(path)
+    except ResultsError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _write_results(results, labels) -> None:
+    from lib.notify.run_results import ResultsError, write_results
+
+    try:
+        write_results(results, labels)
+    except ResultsError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _rows(text: str | None) -> set[int]:
+    if not text:
+        return set()
+    try:
+        return {int(part) for part in text.split(",") if part.strip()}
+    except ValueError:
+        raise UsageError(f"--again {text!r}: write spreadsheet row numbers separated by commas, e.g. --again 2,5") from None
+
+
+def _picked(target, index: int, rows: set[int]) -> bool:
+    """Whether --again names this client: their own row when rows and clients pair up, else any of the rows."""
+    if len(target.rows) == len(target.appointment.clients):
+        return target.rows[index] in rows
+    return bool(rows & set(target.rows))
+
+
+def _told_printer(profile, targets):
+    """Progress of telling clients: a line every few seconds; on a real tenant, how long the sending limit makes it."""
+    from lib.notify.notifier import MESSAGES_PER_MINUTE
+
+    clients = sum(1 for t in targets for c in t.appointment.clients if c.email)
+    if not profile.is_sandbox and clients > MESSAGES_PER_MINUTE:
+        _say(f"Outlook sends about {MESSAGES_PER_MINUTE} messages a minute from one mailbox: {clients} emails take "
+             f"about {clients / MESSAGES_PER_MINUTE:.0f} minutes.")
+    last = [0.0]
+
+    def show(done: int, total: int) -> None:
+        now = time.monotonic()
+        if done == total or now - last[0] >= 5:
+            last[0] = now
+            _say(f"{done}/{total} emails done")
+    return show
+
+
+def _show_code(flow_info) -> None:
+    _say(flow_info.get("message") or f"Open {flow_info.get('verification_uri')} and enter {flow_info.get('user_code')}")
 
 
 def _bookings_target(args, profile, client):

@@ -63,8 +63,16 @@ class SandboxProcess:
         return self._call("GET", "/_sandbox/meetings")["value"]
 
     def bookings(self) -> dict[str, Any]:
-        """`GET /_sandbox/bookings`: the businesses (services, staff, customers, appointments) and emails."""
+        """`GET /_sandbox/bookings`: the businesses (services, staff, customers, appointments) """
         return self._call("GET", "/_sandbox/bookings")
+
+    def mail(self) -> list[dict[str, Any]]:
+        """The `value` of `GET /_sandbox/mail`: every message sent, oldest first."""
+        return self._call("GET", "/_sandbox/mail")["value"]
+
+    def events(self) -> list[dict[str, Any]]:
+        """The `value` of `GET /_sandbox/events`."""
+        return self._call("GET", "/_sandbox/events")["value"]
 
     def configure(self, **settings: Any) -> dict[str, Any]:
         """Change latency, rate_limit, faults, seed, auto_approve (... ) without a restart."""

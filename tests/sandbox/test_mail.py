@@ -24,7 +24,7 @@ def message(marker: str, to: str = "maria@example.com", **extra) -> dict:
 
 
 def sent_with(sb, marker: str) -> list[dict]:
-    return [m for m in sb._call("GET", "/_sandbox/mail")["value"] if marker in m["subject"]]
+    return [m for m in sb.mail() if marker in m["subject"]]
 
 
 def by_property(graph: Graph, folder: str, marker: str, user: str = "me") -> list[dict]:

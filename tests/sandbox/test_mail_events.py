@@ -31,7 +31,7 @@ def test_transaction_id_makes_a_retried_create_return_the_same_event(sb, app_gra
     assert again.status_code == 201 and again.json()["id"] == first.json()["id"]
     assert again.json()["subject"] == "Consultation"
     assert sb.stats()["events"] == before + 1
-    stored = [e for e in sb._call("GET", "/_sandbox/events")["value"] if e["transactionId"] == tx]
+    stored = [e for e in sb.events() if e["transactionId"] == tx]
     assert len(stored) == 1 and stored[0]["isOnlineMeeting"] is False and stored[0]["onlineMeeting"] is None
     assert stored[0]["start"] == {"dateTime": "2030-05-01T09:00:00.0000000", "timeZone": "Europe/Berlin"}
 
@@ -65,7 +65,7 @@ def test_attendees_are_invited_and_told_of_a_cancellation(sb, me_graph):
     created = me_graph.post("me/events", json=event(attendees=[{"emailAddress": {"address": address, "name": "Maria"},
                                                                   "type": "required"}])).json()
     assert me_graph.delete(f"me/events/{quote(created['id'], safe='')}").status_code == 204
-    kinds = [m["meetingMessageType"] for m in sb._call("GET", "/_sandbox/mail")["value"] if address in m["toRecipients"]]
+    kinds = [m["meetingMessageType"] for m in sb.mail() if address in m["toRecipients"]]
     assert kinds == ["meetingRequest", "meetingCancelled"]
 
 
@@ -74,3 +74,31 @@ def test_events_need_calendars_permission(sb):
 
     g = Graph(sb, user_token(sb, ADELE, scope=f"{sb.url}/Mail.Send"))
     assert_graph_error(g.post("me/events", json=event()), 403, "Forbidden", "Calendars.ReadWrite")
+
+
+def test_sent_mail_drafts_and_events_survive_a_restart(tmp_path):
+    from lib.sandbox import start_sandbox_process
+
+    from .conftest import Graph, app_token
+    from .test_mail import by_property, message
+
+    with start_sandbox_process(tmp_path) as sb:
+        g = Graph(sb, app_token(sb))
+        user = f"users/{ADELE.id}"
+        assert g.post(f"{user}/sendMail", json={"message": message("kept")}).status_code == 202
+        assert g.post(f"{user}/messages", json=message("draft")).status_code == 201
+        tx = str(uuid.uuid4())
+        created = g.post(f"{user}/events", json=event(tx)).json()
+    with start_sandbox_process(tmp_path) as sb:
+        g = Graph(sb, app_token(sb))
+        assert (sb.stats()["mailSent"], sb.stats()["events"]) == (1, 1)
+        assert [m["subject"] for m in sb.mail()] == ["Your appointment kept"]
+        assert len(by_property(g, "drafts", "draft", user)) == 1
+        assert g.post(f"{user}/events", json=event(tx)).json()["id"] == created["id"]
+
+
+def test_the_default_calendar_path_reaches_the_same_events(me_graph):
+    created = me_graph.post("me/calendar/events", json=event(str(uuid.uuid4()))).json()
+    assert me_graph.get(f"me/events/{quote(created['id'], safe='')}").status_code == 200
+    assert me_graph.get(f"me/calendar/events/{quote(created['id'], safe='')}").status_code == 200
+    assert_graph_error(me_graph.get("me/calendar/nothing"), 400, "BadRequest", "segment 'nothing'")

@@ -26,6 +26,7 @@ HIDDEN = ("attachments", "singleValueExtendedProperties")   # only with $expand,
 
 
 def folder_id(mailbox: str, folder: str) -> str:
+    """A stable opaque id for a well-known folder of a mailbox."""
     return "AQMkA" + base64.urlsafe_b64encode(f"{mailbox}/{folder}".encode()).decode()
 
 
@@ -97,6 +98,7 @@ class MailBackend:
             self.store.log_sent(user.id, _delivered(user, message))
 
     def get_message(self, user: User, message_id: str, expand: str | None) -> dict[str, Any]:
+        """One message of the mailbox, in any folder."""
         found = self.store.item(user.id, message_id)
         if found is None:
             raise ErrorItemNotFound("The specified object was not found in the store.")
@@ -160,18 +162,21 @@ class MailBackend:
         return event
 
     def get_event(self, user: User, event_id: str) -> dict[str, Any]:
+        """One event of the mailbox's calendar, else 404 ErrorItemNotFound."""
         event = self.store.event(user.id, event_id)
         if event is None:
             raise ErrorItemNotFound("The specified object was not found in the store.")
         return event
 
     def list_events(self, user: User, query: dict[str, str]) -> list[dict[str, Any]]:
+        """Every event of the mailbox (no `$filter` in the sandbox)."""
         if query.get("$filter"):
             raise BadRequest("The sandbox lists events without $filter; use GET events/{id} or transactionId on "
                              "create.")
         return self.store.events(user.id)
 
     def update_event(self, user: User, event_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        """PATCH: merge the given properties; the end stays after the start."""
         fields = event_rules.parse_event(body, creating=False)
         if "transactionId" in fields:
             raise BadRequest("transactionId is set when an event is created and cannot be changed.")
@@ -187,6 +192,7 @@ class MailBackend:
         return event
 
     def delete_event(self, user: User, event_id: str) -> None:
+        """DELETE; attendees are sent a cancellation."""
         with self.state.write():
             event = self.get_event(user, event_id)
             self.store.delete_event(event_id)
@@ -204,9 +210,11 @@ class MailBackend:
 
     # -- inspection -----------------------------------------------------------------------------
     def inspect_sent(self) -> list[dict[str, Any]]:
+        """Every delivered message, oldest first (for /_sandbox/mail)."""
         return self.store.sent()
 
     def inspect_events(self) -> list[dict[str, Any]]:
+        """Every stored event (for /_sandbox/events)."""
         return self.store.events()
 
 

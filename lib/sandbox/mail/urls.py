@@ -16,7 +16,7 @@ CALENDARS_READ = Permissions(("Calendars.Read", "Calendars.ReadWrite"), ("Calend
 MESSAGES = U + r"/messages"
 MESSAGE = MESSAGES + r"/(?P<message>[^/]+)"
 FOLDER = U + r"/mailFolders/(?P<folder>[^/]+)"
-EVENTS = U + r"/events"
+EVENTS = U + r"/(?:calendar/)?events"   # the default calendar, with or without `calendar/`
 EVENT = EVENTS + r"/(?P<event>[^/]+)"
 
 
@@ -38,7 +38,7 @@ url_paths = [
     _route("DELETE", EVENT, responses.delete_event, CALENDARS_WRITE),
 ]
 
-NAVIGATION = [re.compile(p) for p in (U + r"/mailFolders", FOLDER)]
+NAVIGATION = [re.compile(p) for p in (U + r"/mailFolders", FOLDER, U + r"/calendar")]
 
 # The mailbox a Graph path (relative to the version root) works on, for the concurrency gate.
 MAILBOX_PATH = re.compile(r"/?(?:me|users/(?P<user>[^/?]+))/(?:sendMail|messages|mailFolders|events|calendar)"

@@ -1,0 +1,1 @@
+"""Telling clients: their own join link by email with an `.ics` invitation, and calendar files to download."""
