@@ -146,7 +146,7 @@ def _send(args) -> int:
     from lib.graph.pacing import Throttle
     from lib.bulk.journal import Journal, default_journal_path
     from lib.graph.profile import Profile, ProfileError
-    from lib.bulk.results import COLUMNS, result_rows
+    from lib.bulk.results import COLUMNS, invalid_rows, result_rows
     from lib.bulk.runner import Runner
 
     try:
@@ -156,7 +156,7 @@ def _send(args) -> int:
     if args.concurrency < 1:
         raise UsageError("--concurrency must be at least 1")
     report = _load_report(args, organizer=profile.organizer if profile.auth == "client_credentials" else "")
-    invalid = [(r.row, "; ".join(r.errors)) for r in report.rows if r.status == "error"]
+    invalid = invalid_rows(report)
     for row, message in invalid:
         _say(f"Row {row} will be skipped: {message}")
     flow = args.flow or (VIRTUAL_APPOINTMENT if profile.is_sandbox else JOIN_LINK)

@@ -8,9 +8,9 @@ from lib.screens import actions
 from lib.screens.appointments_view import (COLUMNS, entry_label, entry_rows, run_label, selected_key,
                                            selection_for, table_key)
 from lib.bulk.export import to_csv_bytes, to_xlsx_bytes
-from ui import messages, state
+from ui import messages, navigation, state
 
-state.through_navigation()
+navigation.through_navigation()
 
 messages.header("Appointments", "Every appointment made from this computer, across runs and restarts, "
                                 "with the links to share.")

@@ -12,9 +12,9 @@ from lib.screens.background import BackgroundTask
 from lib.graph.clouds import CLOUDS
 from lib.model.flows import FLOW_TITLES, FLOWS, JOIN_LINK, VIRTUAL_APPOINTMENT
 from lib.graph.profile import Profile, ProfileError
-from ui import messages, state
+from ui import messages, navigation, state
 
-state.through_navigation()
+navigation.through_navigation()
 
 messages.header("Connection", "Where appointments are created, and how. The built-in sandbox works with "
                               "no set-up; a real Microsoft 365 tenant needs an app registration.")
@@ -161,16 +161,11 @@ if candidate is not None:
                 candidate = replace(candidate, client_secret=str(secret_from_secrets))
         signing_in = st.session_state.get("cx_signin")
         if signing_in is None and st.button("Connect", type="primary", icon=":material/login:"):
-            from lib.graph.signin import token_provider_for
-            from lib.graph.client import GraphClient
-            from lib.graph.pacing import Throttle
-
             shown: dict = {}
             cancel = threading.Event()
 
             def connect(candidate=candidate, shown=shown, cancel=cancel):
-                tokens = token_provider_for(candidate, on_device_code=shown.update, cancel=cancel)
-                client = GraphClient(candidate, tokens, throttle=Throttle())
+                client = state.build_client(candidate, on_device_code=shown.update, cancel=cancel)
                 return client, client.whoami()
 
             st.session_state["cx_signin"] = (BackgroundTask(connect, name="sign-in").start(), shown, cancel, candidate)

@@ -12,9 +12,9 @@ from lib.datafolder import studio_home
 from lib.bulk.runner import Runner
 from lib.model.snippets import LANGUAGES, snippet
 from lib.model.timezones import COMMON_ZONES
-from ui import messages, state
+from ui import messages, navigation, state
 
-state.through_navigation()
+navigation.through_navigation()
 
 TEMPLATES = Templates(studio_home() / "templates")
 FIELDS = ("subject", "day", "start", "duration", "end", "time_zone", "organizer", "allow_browser_join",
