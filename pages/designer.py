@@ -1,5 +1,6 @@
 """Designer: one appointment, every field on the left, the live Graph requests on the right."""
 
+import sys
 from datetime import date, time
 
 import pandas as pd
@@ -10,7 +11,7 @@ from lib.screens.designer import DesignerForm, RecordingClient, Templates, fresh
 from lib.model.flows import FLOW_TITLES, FLOWS, JOIN_LINK, SmsOptions, plan
 from lib.datafolder import studio_home
 from lib.bulk.runner import Runner
-from lib.model.snippets import LANGUAGES, snippet
+from lib.model.snippets import LANGUAGES, sandbox_token_command, snippet
 from lib.model.timezones import COMMON_ZONES
 from ui import messages, navigation, state
 
@@ -204,8 +205,13 @@ with right:
             for number, request in enumerate(preview(steps, base), start=1):
                 st.markdown(f"**{number}. {request.title}**")
                 st.code(request.as_text(), language="http", wrap_lines=True)
+        box = state.sandbox() if p.is_sandbox else None
+        token = (sandbox_token_command(str(box.profile_path if p.auth == "device_code" else box.app_profile_path),
+                                       python=sys.executable) if box is not None else "")
         for tab, language in zip(code_tabs, LANGUAGES):
-            tab.code(snippet(language, steps, base, getattr(p, "ca_bundle", "") or ""),
+            if not token:
+                tab.caption("Put an access token for this connection in GRAPH_TOKEN first.")
+            tab.code(snippet(language, steps, base, getattr(p, "ca_bundle", "") or "", token_command=token),
                      language=LANGUAGES[language], line_numbers=True)
 
         send_col, save_col = st.columns([1, 1], vertical_alignment="bottom")
