@@ -102,8 +102,8 @@ st.session_state.setdefault("dz_use_end", saved.end is not None)
 if st.session_state.get("dz_end") is None:
     st.session_state["dz_end"] = time(11, 0)
 
-messages.header("Designer", "Design one appointment and see the exact Microsoft Graph requests as you type. "
-                            "For people who know Graph; everyone else will be happier on the spreadsheet page.")
+messages.header("Designer", "Design one appointment, see the exact Microsoft Graph requests as you type, "
+                            "copy them as code, and send it.")
 
 left, right = st.columns([1, 1], gap="large")
 
@@ -149,6 +149,9 @@ with left:
         help="Blank: the signed-in user (/me). App-only connections need a user id or UPN.")
 
     st.subheader("Clients")
+    if saved.uses_example_client:
+        st.caption(":material/info: The client below is an example, so the preview has something to show: "
+                   "replace it with your client. It is never sent as it is.")
     clients = st.data_editor(
         pd.DataFrame(saved.clients or [{"name": "", "email": "", "phone": ""}], columns=["name", "email", "phone"]),
         key=f"grid_dz_clients_{st.session_state.get('dz_clients_version', 0)}", num_rows="dynamic", width="stretch",
@@ -176,6 +179,8 @@ with left:
     state.set_flow(flow)
     sms = None
     if flow == JOIN_LINK:
+        st.caption(":material/sms: In the join-link flow Graph keeps no list of clients: their names and emails "
+                   "are not sent, and phone numbers are used only to text the join link.")
         if st.checkbox("Also text the join link to clients with a phone number (Teams Premium, US numbers only)",
                        key="dz_sms"):
             sms = SmsOptions()
@@ -216,7 +221,9 @@ with right:
 
         send_col, save_col = st.columns([1, 1], vertical_alignment="bottom")
         target = "the sandbox" if p.is_sandbox else p.name
-        if send_col.button(f"Send to {target}", type="primary", icon=":material/send:", width="stretch"):
+        example = form.uses_example_client
+        if send_col.button(f"Send to {target}", type="primary", icon=":material/send:", width="stretch",
+                           disabled=example, help="Replace the example client first." if example else None):
             try:
                 recorder = RecordingClient(state.client())
                 runner = Runner(recorder, state.journal(), flow=flow, concurrency=1, use_batch=False, sms=sms)

@@ -43,6 +43,13 @@ class DesignerForm:
     external_appointment_url: str = ""
     external_id: str = ""  # the meeting's own externalId (createOrGet's key); blank: from the appointment id
 
+    @property
+    def uses_example_client(self) -> bool:
+        """Whether a client row is still the built-in example (never sent: it is nobody)."""
+        examples = [{k: v for k, v in c.items()} for c in DEFAULT_CLIENTS]
+        return any({k: str(row.get(k) or "").strip() for k in ("name", "email", "phone")} in examples
+                   for row in self.clients)
+
     def appointment(self) -> Appointment:
         """The appointment these values describe; a ModelError names the field to fix."""
         zone = check_time_zone((self.time_zone or "").strip() or "UTC", "Time zone")

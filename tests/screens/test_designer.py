@@ -113,3 +113,8 @@ def test_json_that_does_not_parse_names_line_and_column():
     with pytest.raises(ModelError) as caught:
         DesignerForm.from_document('{"meeting": ')
     assert caught.value.field == "JSON" and "line 1" in str(caught.value)
+
+
+def test_the_example_client_is_recognised_so_it_is_never_sent():
+    assert DesignerForm().uses_example_client
+    assert not DesignerForm(clients=[{"name": "Lee Chen", "email": "lee@example.com", "phone": ""}]).uses_example_client
