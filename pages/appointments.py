@@ -7,8 +7,8 @@ import streamlit as st
 from lib.screens import actions
 from lib.screens.appointments_view import (COLUMNS, entry_label, entry_rows, run_label, selected_key,
                                            selection_for, table_key)
-from lib.bulk.export import to_csv_bytes, to_xlsx_bytes
-from ui import messages, navigation, state
+from lib.screens.bulk_job import outcome_of
+from ui import messages, navigation, results, state
 
 navigation.through_navigation()
 
@@ -90,15 +90,7 @@ table = st.dataframe(
         "error": st.column_config.TextColumn("Problem"),
     },
 )
-export_columns = [c for c in COLUMNS if c != "key"]
-export_rows = [[r[c] for c in export_columns] for r in rows]
-csv_col, xlsx_col, _ = st.columns([1, 1, 4])
-# Made when clicked, not on every rerun: an Excel file of 10,000 rows takes seconds to write.
-csv_col.download_button("Download CSV", lambda: to_csv_bytes(export_columns, export_rows), "appointments.csv",
-                        "text/csv", icon=":material/download:", on_click="ignore")
-xlsx_col.download_button("Download Excel", lambda: to_xlsx_bytes(export_columns, export_rows), "appointments.xlsx",
-                         icon=":material/download:", on_click="ignore",
-                         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+results.downloads(lambda: [outcome_of(e) for e in entries], [], "appointments")
 
 # -- one appointment ------------------------------------------------------------------------------------
 chosen = selected_key(rows, table.selection.rows if table is not None else [])

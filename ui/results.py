@@ -31,24 +31,33 @@ def table_and_downloads(outcomes: list, invalid: list) -> None:
             "error": st.column_config.TextColumn("Problem", width="large"),
         },
     )
+    downloads(lambda: outcomes, invalid, "RESULTS")
+
+
+def downloads(outcomes, invalid: list, stem: str) -> None:
+    """CSV and Excel for a mail merge: one row per client, plain headings; Graph's ids on a sheet of their own.
+
+    ``outcomes`` is called when a button is clicked (10,000 journal entries take a while to turn into rows).
+    """
     csv_col, xlsx_col, _ = st.columns([1, 1, 2])
     # Made when clicked, not on every rerun: an Excel file of 10,000 rows takes seconds to write.
-    csv_col.download_button("Download CSV", lambda: _csv(outcomes, invalid), "RESULTS.csv", "text/csv",
+    csv_col.download_button("Download CSV", lambda: _csv(outcomes, invalid), f"{stem}.csv", "text/csv",
                             icon=":material/download:", width="stretch", on_click="ignore",
                             help="One row per client, with plain headings for a mail merge.")
-    xlsx_col.download_button("Download Excel", lambda: _xlsx(outcomes, invalid), "RESULTS.xlsx", XLSX,
+    xlsx_col.download_button("Download Excel", lambda: _xlsx(outcomes, invalid), f"{stem}.xlsx", XLSX,
                              icon=":material/download:", width="stretch", on_click="ignore",
                              help="One row per client with clickable links; Graph's ids on the “Technical” sheet.")
 
 
-def _csv(outcomes: list, invalid: list) -> bytes:
-    rows = mail_merge_rows(outcomes, invalid)
+def _csv(outcomes, invalid: list) -> bytes:
+    rows = mail_merge_rows(outcomes(), invalid)
     return to_csv_bytes(MAIL_MERGE_COLUMNS, [[r[c] for c in MAIL_MERGE_COLUMNS] for r in rows])
 
 
-def _xlsx(outcomes: list, invalid: list) -> bytes:
-    rows = mail_merge_rows(outcomes, invalid)
-    technical = technical_rows(outcomes)
+def _xlsx(outcomes, invalid: list) -> bytes:
+    found = outcomes()
+    rows = mail_merge_rows(found, invalid)
+    technical = technical_rows(found)
     return to_xlsx_bytes(MAIL_MERGE_COLUMNS, [[r[c] for c in MAIL_MERGE_COLUMNS] for r in rows], "Appointments",
                          links=LINK_COLUMNS,
                          more_sheets=[("Technical", TECHNICAL_COLUMNS,

@@ -151,14 +151,9 @@ def outcomes_from_journal(journal: Journal, run_ids: list[str]) -> tuple[list[Ou
         rows = journal.run_rows(run_id)
         said = {r["appointment_key"]: r for r in rows if r["appointment_key"]}
         entries = journal.get_many(sorted(said))
-        found = []
-        for key, entry in entries.items():
-            appt = replace(entry.appointment(), source_rows=tuple(entry.rows))
-            # The run's own row status: a cancelled row is "failed" there while its entry stays pending.
-            found.append(Outcome(key=key, appointment=appt, organizer_id=entry.organizer, status=said[key]["status"],
-                                 meeting_id=entry.meeting_id or "", join_web_url=entry.join_web_url or "",
-                                 client_join_web_url=entry.client_join_web_url or "",
-                                 error=said[key]["error"] or "", request_id=entry.request_id or "", from_journal=True))
+        # The run's own row status: a cancelled row is "failed" there while its entry stays pending.
+        found = [outcome_of(entry, status=said[key]["status"], error=said[key]["error"] or "")
+                 for key, entry in entries.items()]
         found.sort(key=lambda o: min(o.appointment.source_rows or (0,)))
         if number == 0:
             outcomes = found
@@ -179,6 +174,15 @@ def file_details(sheet) -> list[str]:
         names = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
         details.append("delimiter " + names.get(sheet.delimiter, repr(sheet.delimiter)))
     return details
+
+
+def outcome_of(entry, *, status: str | None = None, error: str | None = None) -> Outcome:
+    """A journal entry as an Outcome, so results and exports treat both alike."""
+    appt = replace(entry.appointment(), source_rows=tuple(entry.rows))
+    return Outcome(key=entry.key, appointment=appt, organizer_id=entry.organizer, status=status or entry.status,
+                   meeting_id=entry.meeting_id or "", join_web_url=entry.join_web_url or "",
+                   client_join_web_url=entry.client_join_web_url or "", error=entry.error or "" if error is None else error,
+                   request_id=entry.request_id or "", from_journal=True)
 
 
 def source_key(data: bytes, sheet_name: str | None) -> str:

@@ -208,6 +208,42 @@ def preview(steps: list[RequestSpec], graph_base_url: str) -> list[PreviewReques
     return shown
 
 
+# -- the draft kept between visits ------------------------------------------------------------------
+class DraftStore:
+    """The designer's form in one JSON file (``studio_home()/jobs/designer.json``): a reload keeps it."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+
+    def save(self, form: DesignerForm) -> None:
+        data = {name: getattr(form, name) for name in form.__dataclass_fields__}
+        data["day"] = form.day.isoformat()
+        data["start"] = form.start.strftime("%H:%M")
+        data["end"] = form.end.strftime("%H:%M") if form.end else None
+        text = json.dumps(data, ensure_ascii=False, indent=1)
+        if self.path.exists() and self.path.read_text(encoding="utf-8") == text:
+            return  # most reruns change nothing
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        partial = self.path.with_name(self.path.name + ".partial")
+        partial.write_text(text, encoding="utf-8")
+        partial.replace(self.path)
+
+    def load(self) -> DesignerForm | None:
+        """The kept draft, or None when there is none or it cannot be read any more."""
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+            data["day"] = date.fromisoformat(data["day"])
+            data["start"] = time.fromisoformat(data["start"])
+            data["end"] = time.fromisoformat(data["end"]) if data.get("end") else None
+            known = DesignerForm.__dataclass_fields__
+            return DesignerForm(**{k: v for k, v in data.items() if k in known})
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    def clear(self) -> None:
+        self.path.unlink(missing_ok=True)
+
+
 # -- templates ------------------------------------------------------------------------------------
 class Templates:
     """Saved designer payloads: one JSON document per file in a folder (``studio_home()/templates``)."""

@@ -5,8 +5,18 @@ from __future__ import annotations
 import json
 from datetime import time
 
+import pytest
+
 from tests.app.driver import assert_clean, button, open_app, texts
 from tests.helpers import unique_tag
+
+
+@pytest.fixture(autouse=True)
+def no_draft():
+    """Each test opens the designer as a first-time user would: no draft kept from an earlier test."""
+    from lib.datafolder import studio_home
+
+    (studio_home() / "jobs" / "designer.json").unlink(missing_ok=True)
 
 
 def code_blocks(at) -> str:
@@ -166,3 +176,13 @@ def test_a_saved_template_is_listed_at_once():
     assert_clean(at)
     assert name in at.selectbox(key="dz_template").options
     assert "No saved templates yet" not in texts(at)
+
+
+def test_a_reload_keeps_the_draft_and_start_afresh_forgets_it():
+    at = open_app("pages/designer.py")
+    at.text_input(key="dz_subject").set_value("Kept across a reload").run()
+    again = open_app("pages/designer.py")  # a new session, as after a browser reload
+    assert again.text_input(key="dz_subject").value == "Kept across a reload"
+    button(again, "Start afresh").click().run()
+    assert again.text_input(key="dz_subject").value != "Kept across a reload"
+    assert open_app("pages/designer.py").text_input(key="dz_subject").value != "Kept across a reload"

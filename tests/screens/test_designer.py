@@ -118,3 +118,17 @@ def test_json_that_does_not_parse_names_line_and_column():
 def test_the_example_client_is_recognised_so_it_is_never_sent():
     assert DesignerForm().uses_example_client
     assert not DesignerForm(clients=[{"name": "Lee Chen", "email": "lee@example.com", "phone": ""}]).uses_example_client
+
+
+def test_a_draft_round_trips_through_its_file(tmp_path):
+    from lib.screens.designer import DraftStore
+
+    drafts = DraftStore(tmp_path / "jobs" / "designer.json")
+    assert drafts.load() is None
+    form = DesignerForm(subject="Draft", day=date(2027, 1, 4), start=time(15, 30), end=time(16, 0),
+                        time_zone="Europe/Paris", external_id="M-1",
+                        clients=[{"name": "Zoë", "email": "zoe@example.com", "phone": ""}])
+    drafts.save(form)
+    assert drafts.load() == form
+    (tmp_path / "jobs" / "designer.json").write_text("{broken", encoding="utf-8")
+    assert drafts.load() is None
