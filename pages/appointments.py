@@ -152,13 +152,13 @@ if not can_update.allowed:
 else:
     with update_col.popover(actions.ACTION_TITLES[actions.UPDATE], icon=":material/edit_calendar:", width="stretch"):
         subject = st.text_input("Subject", appt.subject, key=f"ap_subject_{entry.key}")
-        # One row, so the date picker opens over the caption, not over Save.
-        day_col, start_col, length_col = st.columns(3)
+        st.caption(f"Times are in {appt.time_zone}.")
+        # Save sits beside the date, not under it: the date picker opens downwards and would cover it.
+        day_col, start_col, length_col, save_col = st.columns([3, 2, 2, 2], vertical_alignment="bottom")
         new_day = day_col.date_input("Date", appt.start.date(), key=f"ap_day_{entry.key}", format="YYYY-MM-DD")
         new_start = start_col.time_input("Start", appt.start.time(), key=f"ap_start_{entry.key}", step=300)
         minutes = length_col.number_input("Minutes", 1, 1440, appt.duration_minutes, key=f"ap_len_{entry.key}")
-        st.caption(f"Times are in {appt.time_zone}.")
-        if st.button("Save changes", type="primary", key=f"ap_save_{entry.key}"):
+        if save_col.button("Save", type="primary", help="Send the change to Teams", key=f"ap_save_{entry.key}"):
             start = datetime.combine(new_day, new_start, tzinfo=appt.start.tzinfo)
             run_action(actions.UPDATE, subject=subject, start=start, end=start + timedelta(minutes=int(minutes)))
             st.rerun()
