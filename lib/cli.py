@@ -179,9 +179,8 @@ def _send(args) -> int:
     from lib.graph.pacing import Throttle
     from lib.bulk.journal import Journal, JournalError, default_journal_path
     from lib.graph.profile import Profile, ProfileError
-    from lib.bulk.results import COLUMNS, result_rows
+    from lib.bulk.results import COLUMNS, invalid_rows, result_rows
     from lib.bulk.runner import Runner
-    from lib.spreadsheet.check import join_messages
 
     try:
         profile = Profile.load(args.connection)
@@ -221,7 +220,7 @@ def _send(args) -> int:
         if args.duration is None:
             args.duration = target.duration_minutes
     report = _load_report(args, organizer=profile.organizer if profile.auth == "client_credentials" else "")
-    invalid = [(r.row, join_messages(r.errors)) for r in report.rows if r.status == "error"]
+    invalid = invalid_rows(report)
     for row, message in invalid:
         _say(f"Row {row} will be skipped: {message}")
     client = client or connect()

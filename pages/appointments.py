@@ -7,10 +7,10 @@ import streamlit as st
 from lib.screens import actions
 from lib.screens.appointments_view import (COLUMNS, entry_label, entry_rows, run_label, selected_key,
                                            selection_for, table_key)
-from lib.bulk.export import to_csv_bytes, to_xlsx_bytes
-from ui import messages, state
+from lib.screens.bulk_job import outcome_of
+from ui import messages, navigation, results, state
 
-state.through_navigation()
+navigation.through_navigation()
 
 messages.header("Appointments", "Every appointment made from this computer, across runs and restarts, "
                                 "with the links to share.")
@@ -90,15 +90,7 @@ table = st.dataframe(
         "error": st.column_config.TextColumn("Problem"),
     },
 )
-export_columns = [c for c in COLUMNS if c != "key"]
-export_rows = [[r[c] for c in export_columns] for r in rows]
-csv_col, xlsx_col, _ = st.columns([1, 1, 4])
-# Made when clicked, not on every rerun: an Excel file of 10,000 rows takes seconds to write.
-csv_col.download_button("Download CSV", lambda: to_csv_bytes(export_columns, export_rows), "appointments.csv",
-                        "text/csv", icon=":material/download:", on_click="ignore")
-xlsx_col.download_button("Download Excel", lambda: to_xlsx_bytes(export_columns, export_rows), "appointments.xlsx",
-                         icon=":material/download:", on_click="ignore",
-                         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+results.downloads(lambda: [outcome_of(e) for e in entries], [], "appointments")
 
 # -- one appointment ------------------------------------------------------------------------------------
 chosen = selected_key(rows, table.selection.rows if table is not None else [])
@@ -160,13 +152,13 @@ if not can_update.allowed:
 else:
     with update_col.popover(actions.ACTION_TITLES[actions.UPDATE], icon=":material/edit_calendar:", width="stretch"):
         subject = st.text_input("Subject", appt.subject, key=f"ap_subject_{entry.key}")
-        # One row, so the date picker opens over the caption, not over Save.
-        day_col, start_col, length_col = st.columns(3)
+        st.caption(f"Times are in {appt.time_zone}.")
+        # Save sits beside the date, not under it: the date picker opens downwards and would cover it.
+        day_col, start_col, length_col, save_col = st.columns([3, 2, 2, 2], vertical_alignment="bottom")
         new_day = day_col.date_input("Date", appt.start.date(), key=f"ap_day_{entry.key}", format="YYYY-MM-DD")
         new_start = start_col.time_input("Start", appt.start.time(), key=f"ap_start_{entry.key}", step=300)
         minutes = length_col.number_input("Minutes", 1, 1440, appt.duration_minutes, key=f"ap_len_{entry.key}")
-        st.caption(f"Times are in {appt.time_zone}.")
-        if st.button("Save changes", type="primary", key=f"ap_save_{entry.key}"):
+        if save_col.button("Save", type="primary", help="Send the change to Teams", key=f"ap_save_{entry.key}"):
             start = datetime.combine(new_day, new_start, tzinfo=appt.start.tzinfo)
             run_action(actions.UPDATE, subject=subject, start=start, end=start + timedelta(minutes=int(minutes)))
             st.rerun()

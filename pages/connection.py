@@ -8,13 +8,14 @@ from dataclasses import replace
 
 import streamlit as st
 
+from lib.screens import connection_form
 from lib.screens.background import BackgroundTask
 from lib.graph.clouds import CLOUDS
 from lib.model.flows import FLOW_TITLES, FLOWS, JOIN_LINK, VIRTUAL_APPOINTMENT
 from lib.graph.profile import Profile, ProfileError
-from ui import messages, state
+from ui import messages, navigation, state
 
-state.through_navigation()
+navigation.through_navigation()
 
 messages.header("Connection", "Where appointments are created, and how. The built-in sandbox works with "
                               "no set-up; a real Microsoft 365 tenant needs an app registration.")
@@ -96,7 +97,9 @@ st.subheader("Connect a Microsoft 365 tenant")
 with_file, with_paste, with_form = st.tabs(["Upload a profile", "Paste a profile", "Fill in"])
 
 
-def candidate_from(text: str | bytes, source: str) -> None:
+def candidate_from(text: str | bytes, source: str, in_form_words: bool = False) -> None:
+    """Read a profile; its problem is kept for the page, in the form's labels when it came from the form."""
+    st.session_state.pop("cx_candidate", None)
     try:
         doc = json.loads(text)
         if not isinstance(doc, dict):
@@ -107,7 +110,7 @@ def candidate_from(text: str | bytes, source: str) -> None:
         st.session_state["cx_candidate_error"] = ProfileError(
             "JSON", f"{source} is not valid JSON (line {exc.lineno}, column {exc.colno}): {exc.msg}")
     except ProfileError as exc:
-        st.session_state["cx_candidate_error"] = exc
+        st.session_state["cx_candidate_error"] = connection_form.in_form_words(exc) if in_form_words else exc
 
 
 with with_file:
@@ -121,27 +124,43 @@ with with_paste:
     if st.button("Read this profile", key="cx_read_paste") and pasted.strip():
         candidate_from(pasted, "the pasted text")
 with with_form:
+    auth = st.radio("Sign-in", ["device_code", "client_credentials"], horizontal=True, key="cx_auth",
+                    format_func=lambda a: {"device_code": "A person signs in (device code)",
+                                           "client_credentials": "App-only (client secret)"}[a])
+    with st.expander("What the app registration needs", icon=":material/verified_user:"):
+        st.markdown("\n".join(f"- {line}" for line in connection_form.NEEDS[auth]))
     with st.form("cx_form"):
         name = st.text_input("Name", "My tenant")
         cloud = st.selectbox("Cloud", list(CLOUDS), format_func=lambda c: CLOUDS[c].title)
-        tenant = st.text_input("Tenant id or domain", placeholder="contoso.onmicrosoft.com")
-        client_id = st.text_input("Application (client) id", placeholder="11111111-1111-1111-1111-111111111111")
-        auth = st.radio("Sign-in", ["device_code", "client_credentials"], horizontal=True,
-                        format_func=lambda a: {"device_code": "A person signs in (device code)",
-                                               "client_credentials": "App-only (client secret)"}[a])
-        secret_env = st.text_input("Client secret: environment variable name (app-only)",
-                                   placeholder="APPOINTMENT_STUDIO_CLIENT_SECRET",
-                                   help="The secret itself stays in that variable or in .streamlit/secrets.toml; "
-                                        "the app never writes it anywhere.")
-        organizer = st.text_input("Organizer (app-only): user id or UPN", placeholder="adele.vance@contoso.com")
+        tenant = st.text_input("Tenant ID", placeholder="contoso.onmicrosoft.com, or the directory (tenant) ID")
+        client_id = st.text_input("Application (client) ID", placeholder="11111111-1111-1111-1111-111111111111")
+        secret, remember, organizer = "", False, ""
+        if auth == "client_credentials":
+            secret = st.text_input("Client secret", type="password",
+                                   help="Held in memory for this session only, unless you tick the box below. "
+                                        "Blank: the secret kept in the credential store for this app, if any.")
+            remember = st.checkbox("Keep the secret in this computer's credential store",
+                                   help="Windows Credential Manager, macOS Keychain or the Linux Secret Service, "
+                                        "through keyring. Never in a file the app writes.")
+            organizer = st.text_input("Organizer: user object ID or email (UPN)", placeholder="adele.vance@contoso.com",
+                                      help="App-only meetings need a user to organize them.")
         if st.form_submit_button("Use these settings"):
+            st.session_state.pop("cx_secret_note", None)
+            secret = secret or connection_form.stored_secret(tenant, client_id)
             doc = {"name": name, "cloud": cloud, "tenant_id": tenant.strip(), "client_id": client_id.strip(),
                    "auth": auth}
-            if secret_env.strip():
-                doc["client_secret_env"] = secret_env.strip()
+            if secret:
+                doc["client_secret"] = secret
             if organizer.strip():
                 doc["organizer"] = organizer.strip()
-            candidate_from(json.dumps(doc), "the form")
+            candidate_from(json.dumps(doc), "the form", in_form_words=True)
+            if remember and secret and "cx_candidate" in st.session_state:
+                try:
+                    st.session_state["cx_secret_note"] = ("ok", connection_form.store_secret(tenant, client_id, secret))
+                except connection_form.CredentialStoreMissing as exc:
+                    st.session_state["cx_secret_note"] = ("warning", str(exc))
+    if note := st.session_state.get("cx_secret_note"):
+        (st.success if note[0] == "ok" else st.warning)(note[1], icon=":material/key:")
 
 if error := st.session_state.get("cx_candidate_error"):
     messages.show_error(error, what="This profile cannot be used")
@@ -161,16 +180,12 @@ if candidate is not None:
                 candidate = replace(candidate, client_secret=str(secret_from_secrets))
         signing_in = st.session_state.get("cx_signin")
         if signing_in is None and st.button("Connect", type="primary", icon=":material/login:"):
-            from lib.graph.signin import token_provider_for
-            from lib.graph.client import GraphClient
-            from lib.graph.pacing import Throttle
-
+            st.session_state.pop("cx_test", None)  # the old "Connected" must not stay above a failure
             shown: dict = {}
             cancel = threading.Event()
 
             def connect(candidate=candidate, shown=shown, cancel=cancel):
-                tokens = token_provider_for(candidate, on_device_code=shown.update, cancel=cancel)
-                client = GraphClient(candidate, tokens, throttle=Throttle())
+                client = state.build_client(candidate, on_device_code=shown.update, cancel=cancel)
                 return client, client.whoami()
 
             st.session_state["cx_signin"] = (BackgroundTask(connect, name="sign-in").start(), shown, cancel, candidate)
@@ -187,6 +202,7 @@ def sign_in_progress() -> None:
     if task.done:
         st.session_state.pop("cx_signin", None)
         if task.error is not None:
+            st.session_state.pop("cx_test", None)
             st.session_state["cx_candidate_error"] = task.error
         else:
             client, me = task.result

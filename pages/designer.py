@@ -1,108 +1,34 @@
 """Designer: one appointment, every field on the left, the live Graph requests on the right."""
 
+import sys
 from datetime import date, time
 
 import pandas as pd
 import streamlit as st
 
 from lib.model.appointment import ModelError
-from lib.screens.designer import DesignerForm, RecordingClient, Templates, fresh_copy, preview, zone_label
+from lib.screens.designer import DesignerForm, RecordingClient, preview, zone_label
 from lib.model.flows import FLOW_TITLES, FLOWS, JOIN_LINK, SmsOptions, plan
-from lib.datafolder import studio_home
 from lib.bulk.runner import Runner
-from lib.model.snippets import LANGUAGES, snippet
+from lib.model.snippets import LANGUAGES, sandbox_token_command, snippet
 from lib.model.timezones import COMMON_ZONES
-from ui import messages, state
+from ui import designer_session, messages, navigation, state
 
-state.through_navigation()
+navigation.through_navigation()
 
-TEMPLATES = Templates(studio_home() / "templates")
-FIELDS = ("subject", "day", "start", "duration", "end", "time_zone", "organizer", "allow_browser_join",
-          "external_appointment_id", "external_appointment_url", "external_id")
+session = designer_session  # the callbacks and the kept draft
 
-
-def load_form(form: DesignerForm) -> None:
-    """Put ``form`` into the widgets (runs in callbacks, before the widgets are drawn)."""
-    st.session_state["designer_form"] = form
-    for name in FIELDS:
-        st.session_state[f"dz_{name}"] = getattr(form, name)
-    st.session_state["dz_use_end"] = form.end is not None
-    if form.end is None:
-        st.session_state["dz_end"] = time(form.start.hour, form.start.minute)
-    st.session_state["dz_clients_version"] = st.session_state.get("dz_clients_version", 0) + 1
-    st.session_state.pop("designer_sent", None)
-
-
-def load_document(text: str | bytes, source: str) -> None:
-    try:
-        form = DesignerForm.from_document(text, preferred_zone=state.browser_zone())
-    except ModelError as exc:
-        st.session_state["designer_load_error"] = (source, exc)
-        return
-    st.session_state.pop("designer_load_error", None)
-    if not form.clients and "designer_form" in st.session_state:  # a meeting body alone: keep the clients
-        form.clients = list(st.session_state["designer_form"].clients)
-    load_form(form)
-    st.session_state["designer_loaded"] = f"Loaded {source}: {form.summary()}."
-
-
-def on_paste() -> None:
-    load_document(st.session_state.get("dz_paste", ""), "the pasted JSON")
-
-
-def on_upload() -> None:
-    upload = st.session_state.get("upload_dz_json")
-    if upload is not None:
-        load_document(upload.getvalue(), upload.name)
-
-
-def on_template_load() -> None:
-    name = st.session_state.get("dz_template")
-    if not name:
-        return
-    try:
-        form = DesignerForm.from_appointment(TEMPLATES.load(name))
-        load_form(form)
-        st.session_state["designer_loaded"] = f"Loaded template “{name}”: {form.summary()}."
-    except ModelError as exc:
-        st.session_state["designer_load_error"] = (f"template {name}", exc)
-
-
-def on_new_id() -> None:
-    form = st.session_state["designer_form"]
-    try:
-        st.session_state["dz_external_appointment_id"] = fresh_copy(form.appointment()).external_appointment_id
-        st.session_state["dz_external_id"] = ""
-    except ModelError:
-        pass
-
-
-def on_save_template() -> None:
-    """Save before the page is drawn, so the Templates tab lists the new template in this same run."""
-    name = st.session_state.get("dz_template_name", "")
-    try:
-        TEMPLATES.save(name, st.session_state["designer_form"].appointment())
-    except (ModelError, OSError) as exc:
-        st.session_state["designer_saved"] = ("error", exc)
-        return
-    st.session_state["designer_saved"] = ("ok", name)
-    st.session_state["dz_template"] = TEMPLATES.path_for(name).stem
-
-
-# -- state ------------------------------------------------------------------------------------------
-if "designer_form" not in st.session_state:
-    load_form(DesignerForm(time_zone=state.browser_zone(),
-                           organizer=(state.profile().organizer if state.profile() is not None
-                                      and state.profile().auth == "client_credentials" else "")))
+if "designer_form" not in st.session_state:  # a new session: the draft of the last one, if any
+    session.load_form(session.DRAFTS.load() or session.fresh_form())
 saved = st.session_state["designer_form"]
-for name in FIELDS:  # widgets forget their values when another page was open; the form remembers
+for name in session.FIELDS:  # widgets forget their values when another page was open; the form remembers
     st.session_state.setdefault(f"dz_{name}", getattr(saved, name))
 st.session_state.setdefault("dz_use_end", saved.end is not None)
 if st.session_state.get("dz_end") is None:
     st.session_state["dz_end"] = time(11, 0)
 
-messages.header("Designer", "Design one appointment and see the exact Microsoft Graph requests as you type. "
-                            "For people who know Graph; everyone else will be happier on the spreadsheet page.")
+messages.header("Designer", "Design one appointment, see the exact Microsoft Graph requests as you type, "
+                            "copy them as code, and send it.")
 
 left, right = st.columns([1, 1], gap="large")
 
@@ -112,12 +38,12 @@ with left:
         paste, upload, saved_tab = st.tabs(["Paste JSON", "Upload JSON", "Templates"])
         paste.text_area("JSON document", key="dz_paste", height=140,
                         placeholder='{"meeting": {...}, "virtualAppointment": {...}} or either body alone')
-        paste.button("Load pasted JSON", on_click=on_paste, icon=":material/input:")
-        upload.file_uploader("A .json file", type=["json"], key="upload_dz_json", on_change=on_upload)
-        names = TEMPLATES.names()
+        paste.button("Load pasted JSON", on_click=session.on_paste, icon=":material/input:")
+        upload.file_uploader("A .json file", type=["json"], key="upload_dz_json", on_change=session.on_upload)
+        names = session.TEMPLATES.names()
         if names:
             saved_tab.selectbox("Template", names, key="dz_template")
-            saved_tab.button("Load template", on_click=on_template_load, icon=":material/folder_open:")
+            saved_tab.button("Load template", on_click=session.on_template_load, icon=":material/folder_open:")
         else:
             saved_tab.caption("No saved templates yet. Design an appointment, then save it below the preview.")
         if problem := st.session_state.get("designer_load_error"):
@@ -148,6 +74,9 @@ with left:
         help="Blank: the signed-in user (/me). App-only connections need a user id or UPN.")
 
     st.subheader("Clients")
+    if saved.uses_example_client:
+        st.caption(":material/info: The client below is an example, so the preview has something to show: "
+                   "replace it with your client. It is never sent as it is.")
     clients = st.data_editor(
         pd.DataFrame(saved.clients or [{"name": "", "email": "", "phone": ""}], columns=["name", "email", "phone"]),
         key=f"grid_dz_clients_{st.session_state.get('dz_clients_version', 0)}", num_rows="dynamic", width="stretch",
@@ -166,8 +95,11 @@ with left:
                        placeholder="https://booking.example.com/a/123")
     st.text_input("Meeting externalId", key="dz_external_id",
                   help="The key createOrGet finds the meeting by. Blank: made from the external appointment id.")
-    st.button("New external id", on_click=on_new_id, icon=":material/refresh:",
-              help="Send this design again as a new meeting instead of getting the existing one.")
+    new_id, afresh = st.columns(2)
+    new_id.button("New external id", on_click=session.on_new_id, icon=":material/refresh:",
+                  help="Send this design again as a new meeting instead of getting the existing one.")
+    afresh.button("Start afresh", on_click=session.on_start_afresh, icon=":material/restart_alt:",
+                  help="Forget this draft (it is kept across reloads) and start from the example.")
 
     st.subheader("Flow")
     flow = st.radio("How the appointment is created", FLOWS, format_func=FLOW_TITLES.get,
@@ -175,17 +107,20 @@ with left:
     state.set_flow(flow)
     sms = None
     if flow == JOIN_LINK:
+        st.caption(":material/sms: In the join-link flow Graph keeps no list of clients: their names and emails "
+                   "are not sent, and phone numbers are used only to text the join link.")
         if st.checkbox("Also text the join link to clients with a phone number (Teams Premium, US numbers only)",
                        key="dz_sms"):
             sms = SmsOptions()
 
-form = DesignerForm(**{name: st.session_state[f"dz_{name}"] for name in FIELDS if name != "end"},
+form = DesignerForm(**{name: st.session_state[f"dz_{name}"] for name in session.FIELDS if name != "end"},
                     end=st.session_state["dz_end"] if use_end else None,
                     clients=[{k: ("" if pd.isna(v) else str(v)) for k, v in row.items()}
                              for row in clients.to_dict("records")])
 if isinstance(form.day, str):
     form.day = date.fromisoformat(form.day)
 st.session_state["designer_form"] = form
+session.DRAFTS.save(form)
 
 # -- right: the live requests -----------------------------------------------------------------------
 with right:
@@ -204,13 +139,20 @@ with right:
             for number, request in enumerate(preview(steps, base), start=1):
                 st.markdown(f"**{number}. {request.title}**")
                 st.code(request.as_text(), language="http", wrap_lines=True)
+        box = state.sandbox() if p.is_sandbox else None
+        token = (sandbox_token_command(str(box.profile_path if p.auth == "device_code" else box.app_profile_path),
+                                       python=sys.executable) if box is not None else "")
         for tab, language in zip(code_tabs, LANGUAGES):
-            tab.code(snippet(language, steps, base, getattr(p, "ca_bundle", "") or ""),
+            if not token:
+                tab.caption("Put an access token for this connection in GRAPH_TOKEN first.")
+            tab.code(snippet(language, steps, base, getattr(p, "ca_bundle", "") or "", token_command=token),
                      language=LANGUAGES[language], line_numbers=True)
 
         send_col, save_col = st.columns([1, 1], vertical_alignment="bottom")
         target = "the sandbox" if p.is_sandbox else p.name
-        if send_col.button(f"Send to {target}", type="primary", icon=":material/send:", width="stretch"):
+        example = form.uses_example_client
+        if send_col.button(f"Send to {target}", type="primary", icon=":material/send:", width="stretch",
+                           disabled=example, help="Replace the example client first." if example else None):
             try:
                 recorder = RecordingClient(state.client())
                 runner = Runner(recorder, state.journal(), flow=flow, concurrency=1, use_batch=False, sms=sms)
@@ -221,7 +163,7 @@ with right:
                 st.session_state["designer_sent"] = ([], None, exc)
         with save_col.popover("Save as template", icon=":material/save:", width="stretch"):
             st.text_input("Template name", key="dz_template_name", placeholder="Intake call, 30 min")
-            st.button("Save", key="btn_dz_save", on_click=on_save_template)
+            st.button("Save", key="btn_dz_save", on_click=session.on_save_template)
             saved_as = st.session_state.pop("designer_saved", None)
             if saved_as and saved_as[0] == "ok":
                 st.success(f"Saved “{saved_as[1]}”. Load it from “Load JSON or a saved template”.")
@@ -242,7 +184,7 @@ with right:
                 if outcome.status in ("created", "existing"):
                     word = "created" if outcome.status == "created" else "already existed: the same meeting is reused"
                     st.markdown(f"#### :material/event_available: Appointment {word}")
-                    st.markdown(f"**{appt.subject}** · {appt.start:%a %d %b %Y, %H:%M}–{appt.end:%H:%M} "
+                    st.markdown(f"**{appt.subject}** · {appt.start:%Y-%m-%d %H:%M}–{appt.end:%H:%M} "
                                 f"({appt.time_zone}) · {appt.clients_label}")
                     links = st.columns(2)
                     if outcome.client_join_web_url:

@@ -3,9 +3,9 @@
 import streamlit as st
 
 from lib.spreadsheet.samples import sample_clients_csv
-from ui import messages, state
+from ui import messages, navigation, state
 
-state.through_navigation()
+navigation.through_navigation()
 
 messages.header("Appointment Studio",
                 "Turn a spreadsheet of clients into Microsoft Teams virtual appointments, "

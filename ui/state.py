@@ -52,6 +52,12 @@ def journal() -> Journal:
     return _journal_at(str(default_journal_path()))
 
 
+@st.cache_resource
+def running_runs() -> dict:
+    """Bulk runs of this server by run id: a reloaded page (a new session) finds its run still going."""
+    return {}
+
+
 # -- the active connection --------------------------------------------------------------------------
 def profile():
     """The active connection profile; the sandbox's signed-in profile until the user picks another."""
@@ -103,10 +109,6 @@ def is_sandbox() -> bool:
 
 def client():
     """The Graph client of the active connection, created on first use (raises AuthError/GraphError)."""
-    from lib.graph.signin import token_provider_for
-    from lib.graph.client import GraphClient
-    from lib.graph.pacing import Throttle
-
     p = profile()
     if p is None:
         return None
@@ -114,10 +116,19 @@ def client():
     if current is not None and current.profile.key == p.key:
         return current
     # The sandbox approves device codes by itself; a real tenant signs in on the Connection page first.
-    tokens = token_provider_for(p, on_device_code=_quiet if p.is_sandbox else None)
-    current = GraphClient(p, tokens, throttle=Throttle(max_per_second=getattr(p, "max_requests_per_second", None)))
+    current = build_client(p, on_device_code=_quiet if p.is_sandbox else None)
     st.session_state["graph_client"] = current
     return current
+
+
+def build_client(p, *, on_device_code=None, cancel=None):
+    """A Graph client for profile ``p``: its sign-in and its pace. The one place the app builds one."""
+    from lib.graph.signin import token_provider_for
+    from lib.graph.client import GraphClient
+    from lib.graph.pacing import Throttle
+
+    tokens = token_provider_for(p, on_device_code=on_device_code, cancel=cancel)
+    return GraphClient(p, tokens, throttle=Throttle(max_per_second=getattr(p, "max_requests_per_second", None)))
 
 
 def _quiet(flow: dict) -> None:
@@ -156,23 +167,3 @@ def browser_zone() -> str:
         except Exception:  # an unknown name from an old browser
             pass
     return "UTC"
-
-
-def through_navigation() -> None:
-    """Make sure the page runs inside app.py's navigation.
-
-    Streamlit treats a folder named ``pages`` as old-style pages until ``st.navigation`` has run
-    once in the process (AppTest even starts every run that way); a first visit straight to
-    ``/bulk`` would run the page on its own, without app.py: no wide layout, no shared state, every
-    file listed. Then run app.py here, which shows this same page inside its navigation, and stop.
-    Same run, so a click that started it is not lost.
-    """
-    import runpy
-    from pathlib import Path
-
-    from streamlit.runtime.pages_manager import PagesManager
-
-    if PagesManager.uses_pages_directory:
-        PagesManager.uses_pages_directory = False
-        runpy.run_path(str(Path(__file__).resolve().parent.parent / "app.py"), run_name="__main__")
-        st.stop()

@@ -34,20 +34,37 @@ def to_csv_bytes(columns: Sequence[str], rows: Iterable[Sequence]) -> bytes:
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
-def to_xlsx_bytes(columns: Sequence[str], rows: Iterable[Sequence], sheet_name: str = "Appointments") -> bytes:
-    """An XLSX workbook; every text cell is stored as text, never as a formula."""
+def to_xlsx_bytes(columns: Sequence[str], rows: Iterable[Sequence], sheet_name: str = "Appointments", *,
+                  links: Sequence[str] = (), more_sheets: Sequence[tuple[str, Sequence[str], Iterable[Sequence]]] = ()
+                  ) -> bytes:
+    """An XLSX workbook; every text cell is stored as text, never as a formula.
+
+    Cells of the ``links`` columns that hold a web address become real hyperlinks. ``more_sheets``
+    are (name, columns, rows) written after the first, the same way.
+    """
     import pandas as pd  # here, not at the top: `send` writes CSV and must not pay pandas' start-up
 
-    frame = pd.DataFrame([[safe_cell(v) for v in row] for row in rows], columns=list(columns))
     buffer = io.BytesIO()
     with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
-        frame.to_excel(writer, index=False, sheet_name=sheet_name[:31])
-        sheet = writer.sheets[sheet_name[:31]]
-        for row in sheet.iter_rows(min_row=2):
-            for cell in row:
-                if isinstance(cell.value, str):
-                    cell.data_type = "s"
-        for column_cells in sheet.columns:
-            width = max(len(str(c.value or "")) for c in column_cells[:200])
-            sheet.column_dimensions[column_cells[0].column_letter].width = min(max(10, width + 2), 60)
+        for name, cols, body in [(sheet_name, columns, rows), *more_sheets]:
+            _write_sheet(writer, name[:31], list(cols), body, links)
     return buffer.getvalue()
+
+
+def _write_sheet(writer, name: str, columns: list[str], rows: Iterable[Sequence], links: Sequence[str]) -> None:
+    import pandas as pd
+
+    frame = pd.DataFrame([[safe_cell(v) for v in row] for row in rows], columns=columns)
+    frame.to_excel(writer, index=False, sheet_name=name)
+    sheet = writer.sheets[name]
+    linked = {i + 1 for i, c in enumerate(columns) if c in links}
+    for row in sheet.iter_rows(min_row=2):
+        for cell in row:
+            if isinstance(cell.value, str):
+                cell.data_type = "s"
+                if cell.column in linked and cell.value.startswith(("https://", "http://")):
+                    cell.hyperlink = cell.value
+                    cell.style = "Hyperlink"
+    for column_cells in sheet.columns:
+        width = max(len(str(c.value or "")) for c in column_cells[:200])
+        sheet.column_dimensions[column_cells[0].column_letter].width = min(max(10, width + 2), 60)

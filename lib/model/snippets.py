@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import pprint
+import shlex
 
 from lib.model.flows import MEETING_ID, RequestSpec
 
@@ -15,12 +16,32 @@ _RESULT_KEYS = {  # where each step's interesting value is in its response
 }
 
 
-def snippet(language: str, steps: list[RequestSpec], graph_base_url: str, ca_bundle: str = "") -> str:
-    """The flow ``steps`` as a runnable snippet in ``language`` (a key of LANGUAGES)."""
+def snippet(language: str, steps: list[RequestSpec], graph_base_url: str, ca_bundle: str = "",
+            token_command: str = "") -> str:
+    """The flow ``steps`` as a runnable snippet in ``language`` (a key of LANGUAGES).
+
+    ``token_command`` (a shell command printing an access token, see ``sandbox_token_command``) is
+    written at the top, ready to copy, so the snippet runs as it is.
+    """
     makers = {"cURL": _curl, "Python": _python, "PowerShell": _powershell, ".http": _http}
     if language not in makers:
         raise ValueError(f"no snippet for {language!r}")
-    return makers[language](steps, graph_base_url.rstrip("/"), ca_bundle)
+    text = makers[language](steps, graph_base_url.rstrip("/"), ca_bundle)
+    if not token_command:
+        return text
+    how = {"cURL": f"export GRAPH_TOKEN=$({token_command})", "Python": f"export GRAPH_TOKEN=$({token_command})",
+           "PowerShell": f"$env:GRAPH_TOKEN = ({token_command})", ".http": f"echo GRAPH_TOKEN=$({token_command}) > .env"}
+    comment = "//" if language == ".http" else "#"
+    return (f"{comment} A token for the sandbox: run this in the Appointment Studio folder first (a token lasts an hour)\n"
+            f"{comment} {how[language]}\n" + text)
+
+
+def sandbox_token_command(profile_path: str, python: str = "python") -> str:
+    """A shell command that prints an access token for a connection profile (the sandbox signs in by itself)."""
+    code = ("import sys; from lib.graph.profile import Profile; from lib.graph.signin import token_provider_for; "
+            "print(token_provider_for(Profile.load(sys.argv[1]), "
+            "on_device_code=lambda f: print(f['message'], file=sys.stderr)).get_token())")
+    return f"{python} -c {shlex.quote(code)} {shlex.quote(str(profile_path))}"
 
 
 def _body(spec: RequestSpec) -> str:
@@ -28,16 +49,15 @@ def _body(spec: RequestSpec) -> str:
 
 
 def _curl(steps, base, ca):
-    tls = f" --cacert '{ca}'" if ca else ""
-    lines = ["# Needs curl and jq. Put an access token in GRAPH_TOKEN first.", f"GRAPH='{base}'"]
+    tls = f" --cacert {shlex.quote(ca)}" if ca else ""
+    lines = ["# Needs curl and jq. Put an access token in GRAPH_TOKEN first.", f"GRAPH={shlex.quote(base)}"]
     for spec in steps:
         url = "$GRAPH/" + spec.version + spec.path.replace(MEETING_ID, "$MEETING_ID")
         lines.append(f"\n# {spec.title or spec.step}")
         cmd = (f'curl -sS{tls} -X {spec.method} "{url}" \\\n  -H "Authorization: Bearer $GRAPH_TOKEN"'
                f' \\\n  -H "client-request-id: $(uuidgen)"')
         if spec.body is not None:
-            body = _body(spec).replace("'", "'\\''")
-            cmd += f" \\\n  -H 'Content-Type: application/json' \\\n  --data-binary '{body}'"
+            cmd += f" \\\n  -H 'Content-Type: application/json' \\\n  --data-binary {shlex.quote(_body(spec))}"
         if spec.step == "meeting":
             lines.append(f"{cmd} > meeting.json")
             lines.append("MEETING_ID=$(jq -r '.id | @uri' meeting.json)")

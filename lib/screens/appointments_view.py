@@ -86,19 +86,3 @@ def run_label(run: dict) -> str:
     if state and state != "finished":
         parts.append(state)
     return " · ".join([started + " UTC", source] + ([", ".join(parts)] if parts else []))
-
-
-def with_when(rows: list[dict]) -> list[dict]:
-    """Results rows (lib.bulk.results) with a ``when`` a person reads: ``Mon 01 Mar 2027 09:00–09:30``."""
-    shown = []
-    for row in rows:
-        when = ""
-        if row.get("start"):
-            try:
-                start = datetime.fromisoformat(row["start"])
-                end = datetime.fromisoformat(row["end"]) if row.get("end") else None
-                when = f"{start:%a %d %b %Y %H:%M}" + (f"–{end:%H:%M}" if end else "")
-            except ValueError:
-                when = row["start"]
-        shown.append({**row, "when": when})
-    return shown

@@ -43,6 +43,13 @@ class DesignerForm:
     external_appointment_url: str = ""
     external_id: str = ""  # the meeting's own externalId (createOrGet's key); blank: from the appointment id
 
+    @property
+    def uses_example_client(self) -> bool:
+        """Whether a client row is still the built-in example (never sent: it is nobody)."""
+        examples = [{k: v for k, v in c.items()} for c in DEFAULT_CLIENTS]
+        return any({k: str(row.get(k) or "").strip() for k in ("name", "email", "phone")} in examples
+                   for row in self.clients)
+
     def appointment(self) -> Appointment:
         """The appointment these values describe; a ModelError names the field to fix."""
         zone = check_time_zone((self.time_zone or "").strip() or "UTC", "Time zone")
@@ -199,6 +206,42 @@ def preview(steps: list[RequestSpec], graph_base_url: str) -> list[PreviewReques
         headers = {"Authorization": HIDDEN_TOKEN, "client-request-id": "<a new id per request>", **spec.headers()}
         shown.append(PreviewRequest(spec.title or spec.step, spec.method, spec.url(graph_base_url), headers, spec.body))
     return shown
+
+
+# -- the draft kept between visits ------------------------------------------------------------------
+class DraftStore:
+    """The designer's form in one JSON file (``studio_home()/jobs/designer.json``): a reload keeps it."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+
+    def save(self, form: DesignerForm) -> None:
+        data = {name: getattr(form, name) for name in form.__dataclass_fields__}
+        data["day"] = form.day.isoformat()
+        data["start"] = form.start.strftime("%H:%M")
+        data["end"] = form.end.strftime("%H:%M") if form.end else None
+        text = json.dumps(data, ensure_ascii=False, indent=1)
+        if self.path.exists() and self.path.read_text(encoding="utf-8") == text:
+            return  # most reruns change nothing
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        partial = self.path.with_name(self.path.name + ".partial")
+        partial.write_text(text, encoding="utf-8")
+        partial.replace(self.path)
+
+    def load(self) -> DesignerForm | None:
+        """The kept draft, or None when there is none or it cannot be read any more."""
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+            data["day"] = date.fromisoformat(data["day"])
+            data["start"] = time.fromisoformat(data["start"])
+            data["end"] = time.fromisoformat(data["end"]) if data.get("end") else None
+            known = DesignerForm.__dataclass_fields__
+            return DesignerForm(**{k: v for k, v in data.items() if k in known})
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+    def clear(self) -> None:
+        self.path.unlink(missing_ok=True)
 
 
 # -- templates ------------------------------------------------------------------------------------

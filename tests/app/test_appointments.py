@@ -74,7 +74,7 @@ def test_a_selected_appointment_can_be_refreshed_texted_changed_and_deleted():
     assert "Teams Premium" in texts(at)
 
     at.text_input(key=[k for k in at.session_state if str(k).startswith("ap_subject_")][0]).set_value("Moved").run()
-    button(at, "Save changes").click().run()
+    button(at, "Save").click().run()
     assert "Meeting updated." in texts(at)
     assert table(at).loc[lambda f: f["externalAppointmentId"].str.startswith(tag), "subject"].iloc[0] == "Moved"
 
@@ -94,7 +94,7 @@ def test_the_selection_follows_the_appointment_through_a_re_sort_and_says_what_w
     assert "Client 0" in selected_heading(at)
     key = at.session_state["ap_selected"]
     at.time_input(key=f"ap_start_{key}").set_value(time(10, 15)).run()
-    button(at, "Save changes").click().run()
+    button(at, "Save").click().run()
     assert_clean(at)
     assert at.session_state["ap_selected"] == key
     assert "2027-03-01 10:15" in selected_heading(at) and "Client 0" in selected_heading(at)

@@ -135,7 +135,7 @@ def configure_app_sandbox(**settings):
 def test_cancel_stops_the_run_and_retry_failed_finishes_only_what_is_missing():
     tag = unique_tag("CNL")
     at = upload(open_app("pages/bulk.py"), "cancel.csv", clients_csv(40, tag))
-    configure_app_sandbox(latency=400)
+    configure_app_sandbox(latency=3000)  # slower than one rerun of the page, even on a busy machine
     try:
         button(at, "Create 40 appointments").click().run()
         button(at, "Cancel").click().run()
@@ -166,3 +166,29 @@ def test_ten_thousand_rows_stay_responsive_and_the_grid_is_paged():
     at.number_input(key="bulk_preview_row").set_value(5000).run()  # nothing to check again: cached
     assert time.monotonic() - started < 5
     assert f'"externalId": "{tag}-4998"' in "\n".join(c.value for c in at.code)
+
+
+def test_a_reload_offers_the_kept_job_with_its_fixes_and_shows_the_last_results():
+    tag = unique_tag("KPT")
+    at = upload(open_app("pages/bulk.py"), "clinic-export.csv", clients_csv(3, tag, bad_rows={1: {"Email": "nope"}}))
+    at.number_input(key="bulk_duration").set_value(45).run()
+    shown = at.session_state["bulk_shown"]
+    column = next(cid for cid, header in shown["columns"].items() if header == "Email")
+    at.session_state[shown["key"]] = {"edited_rows": {shown["rows"].index(3): {column: "client1@example.com"}},
+                                      "added_rows": [], "deleted_rows": []}
+    at.run()
+    assert "**3 ready**" in texts(at)
+    button(at, "Create 3 appointments").click().run()
+    wait_until(at, lambda at: "3 created" in texts(at))
+
+    again = open_app("pages/bulk.py")  # a browser reload: a new session, nothing in it
+    offer = button(again, "Continue with clinic-export.csv")
+    assert offer.label == "Continue with clinic-export.csv (3 rows, 1 fix)"
+    offer.click().run()
+    assert_clean(again)
+    said = texts(again)
+    assert "clinic-export.csv" in said and "**3 ready**" in said and "3 created" in said
+    assert again.number_input(key="bulk_duration").value == 45
+    results = results_frame(again)
+    assert sorted(results["row"]) == [2, 3, 4] and set(results["status"]) == {"created"}
+    assert "Replace clinic-export.csv" in again.get("file_uploader")[0].label

@@ -81,3 +81,51 @@ def test_device_code_sign_in_shows_the_code_and_link_and_can_be_cancelled(fresh_
     wait_until(at, lambda at: any("cancelled" in e.value for e in at.error), timeout=30)
     assert_clean(at)
     assert at.session_state["profile"].name != "Waiting sandbox"
+
+
+def test_the_form_shows_app_only_fields_only_for_app_only_and_names_what_each_flow_needs():
+    at = open_app("pages/connection.py")
+    labels = {t.label for t in at.text_input}
+    assert "Client secret" not in labels and not any(l.startswith("Organizer:") for l in labels)
+    assert "OnlineMeetings.ReadWrite" in texts(at) and "EnableSmsNotifications" in texts(at)
+    at.radio(key="cx_auth").set_value("client_credentials").run()
+    secret = next(t for t in at.text_input if t.label == "Client secret")
+    assert secret.proto.type == secret.proto.PASSWORD
+    assert "application access policy" in texts(at) and "not available app-only" in texts(at)
+
+
+def test_form_errors_use_the_forms_labels():
+    at = open_app("pages/connection.py")
+    next(t for t in at.text_input if t.label == "Tenant ID").set_value("contoso.onmicrosoft.com")
+    next(t for t in at.text_input if t.label == "Application (client) ID").set_value("not-a-guid")
+    button(at, "Use these settings").click().run()
+    errors = " ".join(e.value for e in at.error)
+    assert "**Application (client) ID**" in errors and "client_id" not in errors
+
+
+def test_a_secret_to_keep_without_a_credential_store_says_so_and_stays_in_memory():
+    import keyring
+    from keyring.backends.fail import Keyring as NoKeyring
+
+    before = keyring.get_keyring()
+    keyring.set_keyring(NoKeyring())  # as on a server without one; never the developer's own keychain
+    try:
+        check_secret_is_kept_in_memory_only()
+    finally:
+        keyring.set_keyring(before)
+
+
+def check_secret_is_kept_in_memory_only():
+    at = open_app("pages/connection.py")
+    at.radio(key="cx_auth").set_value("client_credentials").run()
+    next(t for t in at.text_input if t.label == "Tenant ID").set_value("contoso.onmicrosoft.com")
+    next(t for t in at.text_input if t.label == "Application (client) ID").set_value("11111111-1111-1111-1111-111111111111")
+    next(t for t in at.text_input if t.label == "Client secret").set_value("s3cret-value")
+    next(t for t in at.text_input if t.label.startswith("Organizer:")).set_value("adele.vance@contoso.com")
+    at.checkbox[0].check()
+    button(at, "Use these settings").click().run()
+    assert_clean(at)
+    assert at.session_state["cx_candidate"].client_secret == "s3cret-value"
+    said = texts(at)
+    assert "no credential store the app can use" in said
+    assert "s3cret-value" not in said

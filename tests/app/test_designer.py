@@ -5,12 +5,31 @@ from __future__ import annotations
 import json
 from datetime import time
 
+import pytest
+
 from tests.app.driver import assert_clean, button, open_app, texts
 from tests.helpers import unique_tag
 
 
+@pytest.fixture(autouse=True)
+def no_draft():
+    """Each test opens the designer as a first-time user would: no draft kept from an earlier test."""
+    from lib.datafolder import studio_home
+
+    (studio_home() / "jobs" / "designer.json").unlink(missing_ok=True)
+
+
 def code_blocks(at) -> str:
     return "\n".join(c.value for c in at.code)
+
+
+def replace_example_client(at, phone="+1 212 555 0142"):
+    """Type a real client over the example row, as a person would in the grid."""
+    key = next(k for k in at.session_state if str(k).startswith("grid_dz_clients_"))
+    at.session_state[key] = {"edited_rows": {0: {"name": "Lee Chen", "email": "lee.chen@example.com", "phone": phone}},
+                             "added_rows": [], "deleted_rows": []}
+    at.run()
+    assert_clean(at)
 
 
 def test_the_preview_shows_each_request_with_full_url_and_hidden_token():
@@ -69,6 +88,9 @@ def test_pasted_json_loads_into_the_widgets_and_a_typo_names_its_field():
 def test_send_shows_the_responses_and_a_result_card_with_join_links():
     at = open_app("pages/designer.py")
     at.text_input(key="dz_external_appointment_id").set_value(unique_tag("DSN")).run()
+    assert button(at, "Send to the sandbox").disabled  # the example client is never sent
+    replace_example_client(at)
+    assert not button(at, "Send to the sandbox").disabled
     button(at, "Send to the sandbox").click().run()
     assert_clean(at)
     assert not at.error, [e.value for e in at.error]
@@ -107,7 +129,9 @@ def test_the_join_link_flow_with_sms_previews_and_sends_its_own_requests():
     code = code_blocks(at)
     assert "GET https://127.0.0.1:" in code and "/getVirtualAppointmentJoinWebUrl" in code
     assert "/sendVirtualAppointmentSms" in code and '"phoneNumber": "+12125550142"' in code
+    assert "phone numbers are used only to text the join link" in texts(at)
     at.text_input(key="dz_external_appointment_id").set_value(unique_tag("JLK")).run()
+    replace_example_client(at)
     button(at, "Send to the sandbox").click().run()
     assert_clean(at)
     assert "Appointment created" in texts(at)
@@ -152,3 +176,13 @@ def test_a_saved_template_is_listed_at_once():
     assert_clean(at)
     assert name in at.selectbox(key="dz_template").options
     assert "No saved templates yet" not in texts(at)
+
+
+def test_a_reload_keeps_the_draft_and_start_afresh_forgets_it():
+    at = open_app("pages/designer.py")
+    at.text_input(key="dz_subject").set_value("Kept across a reload").run()
+    again = open_app("pages/designer.py")  # a new session, as after a browser reload
+    assert again.text_input(key="dz_subject").value == "Kept across a reload"
+    button(again, "Start afresh").click().run()
+    assert again.text_input(key="dz_subject").value != "Kept across a reload"
+    assert open_app("pages/designer.py").text_input(key="dz_subject").value != "Kept across a reload"

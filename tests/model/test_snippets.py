@@ -32,12 +32,33 @@ def test_python_snippet_is_valid_python_with_real_booleans():
     assert "True" in text and "true" not in text.replace("raise_for_status", "")
 
 
-def test_curl_snippet_escapes_single_quotes_in_bodies():
+def test_curl_snippet_quotes_bodies_for_the_shell():
+    import json
+    import shlex
+
     text = snippet("cURL", plan(APPT, VIRTUAL_APPOINTMENT), "https://graph.microsoft.com")
-    assert "O'\\''Neil" in text
+    words = shlex.split(text, comments=True)
+    bodies = [json.loads(words[i + 1]) for i, w in enumerate(words) if w == "--data-binary"]
+    assert any("O'Neil" in json.dumps(b) for b in bodies)
 
 
 def test_sandbox_snippets_trust_the_sandbox_ca():
     text = snippet("cURL", plan(APPT, JOIN_LINK), "https://127.0.0.1:8765", ca_bundle="/tmp/ca.pem")
-    assert "--cacert '/tmp/ca.pem'" in text
+    assert "--cacert /tmp/ca.pem" in text
     assert "verify='/tmp/ca.pem'" in snippet("Python", plan(APPT, JOIN_LINK), "https://127.0.0.1:8765", "/tmp/ca.pem")
+
+
+def test_the_sandbox_token_command_prints_a_token(sandbox):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from lib.model.snippets import sandbox_token_command
+
+    command = sandbox_token_command(str(sandbox.profile_path), python=sys.executable)
+    done = subprocess.run(command, shell=True, capture_output=True, text=True, timeout=120,
+                          cwd=Path(__file__).resolve().parents[2])
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.count(".") == 2  # a JWT: header.payload.signature
+    text = snippet("cURL", plan(APPT, JOIN_LINK), "https://127.0.0.1:8765", token_command=command)
+    assert text.startswith("# A token for the sandbox") and f"export GRAPH_TOKEN=$({command})" in text
