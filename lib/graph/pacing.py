@@ -135,18 +135,33 @@ class Throttle:
     def chunk_size(self, largest: int = MAX_BATCH) -> int:
         """How many items one ``$batch`` should carry now (a batch larger than a window would be refused)."""
         with self._lock:
-            size = min(largest, int(self.in_flight_limit))
-            if self.rate:
-                size = min(size, self._window()[0])
-            return max(1, size)
+            return self._chunk_size(largest)
+
+    def _chunk_size(self, largest: int) -> int:
+        size = min(largest, int(self.in_flight_limit))
+        if self.rate:
+            size = min(size, self._window()[0])
+        return max(1, size)
 
     def acquire(self, n: int = 1, cancel: threading.Event | None = None) -> float:
         """Block until the pause is over and ``n`` more items fit the limits; returns the ticket for ``release``."""
+        return self._take(n, cancel, sized=False)[0]
+
+    def reserve(self, largest: int, cancel: threading.Event | None = None) -> tuple[float, int]:
+        """Like ``acquire`` for a ``$batch``: (ticket, how many of up to ``largest`` items to send now).
+
+        The size is decided when the turn comes, so a batch formed before a 429 is not sent too large.
+        """
+        return self._take(largest, cancel, sized=True)
+
+    def _take(self, n: int, cancel: threading.Event | None, *, sized: bool) -> tuple[float, int]:
         while True:
             self.wait(cancel)
             if cancel is not None and cancel.is_set():
-                return time.monotonic()
+                return time.monotonic(), n
             with self._lock:
+                if sized:
+                    n = min(n, self._chunk_size(n))
                 if self._in_flight and self._in_flight + n > self.in_flight_limit:
                     self._freed.wait(0.05)
                     continue
@@ -155,9 +170,9 @@ class Throttle:
                     now = time.monotonic()
                     self._sent.extend([now] * n)
                     self._in_flight += n
-                    return now
+                    return now, n
             if interruptible_sleep(max(delay, 0.001), cancel):
-                return time.monotonic()
+                return time.monotonic(), n
 
     def _rate_delay(self, n: int, now: float) -> float:
         """Seconds until ``n`` items fit under the rate (0: now); forgets what left the window."""
@@ -193,26 +208,24 @@ class Throttle:
                 self._speed_up(accepted)
 
     def _slow_down(self, ticket: float, accepted: int) -> None:
-        # What the server accepted in the second before this request is the best guess of its limit.
-        admitted = sum(k for t, k in self._acks if ticket - 1.0 < t <= ticket)
-        sent = sum(1 for t in self._sent if ticket - 1.0 < t <= ticket)
-        same_event = ticket < self._decreased_at
-        current = self._rate_before if same_event else self.learned_rate
+        # What the server accepted around this request is the best guess of its limit per second.
+        admitted = sum(k for t, k in self._acks if ticket - 1.0 < t <= ticket + 0.05)
+        if ticket < self._decreased_at:
+            # A reply from the burst already acted on: it may only correct the guess upwards, with a count.
+            if admitted and admitted <= (self._rate_before or admitted):
+                self.learned_rate = max(self.learned_rate or 1.0, float(admitted))
+            return
+        current = self.learned_rate
         if admitted and (current is None or admitted < current):
             guess = float(admitted)
         elif current is not None:
             guess = current * DECREASE
         else:
-            guess = max(1.0, sent * DECREASE)
-        guess = max(1.0, guess)
-        if same_event:
-            # A reply from the same burst: the largest sound guess wins, never above the rate before it.
-            self.learned_rate = max(self.learned_rate or 1.0, min(guess, current or guess))
-            return
-        self._rate_before = self.learned_rate
-        self.learned_rate = guess
+            guess = sum(1 for t in self._sent if ticket - 1.0 < t <= ticket) * DECREASE
+        self._rate_before = current
+        self.learned_rate = max(1.0, guess)
         self._decreased_at = time.monotonic()
-        self.in_flight_limit = max(1.0, min(self.in_flight_limit, self._in_flight + accepted + 1) * DECREASE)
+        self.in_flight_limit = max(self.learned_rate, self.in_flight_limit * DECREASE, 1.0)
         self._slow_start = False
         self._credit = 0
 
