@@ -63,6 +63,8 @@ def _parser() -> argparse.ArgumentParser:
     send.add_argument("--out", default="RESULTS.csv", metavar="RESULTS.csv", help="where to write the results")
     send.add_argument("--sheet", help="Excel sheet name")
     send.add_argument("--max-rate", type=float, metavar="N", help="at most N Graph requests per second")
+    send.add_argument("--max-wait", type=float, default=900.0, metavar="SECONDS",
+                      help="seconds of waiting out Graph's throttling before a row fails (default 900)")
     send.add_argument("--no-batch", action="store_true", help="send requests one by one instead of JSON batches")
     send.add_argument("--sms", action="store_true", help="join-link flow: text the link to clients (Teams Premium, US numbers)")
     _schedule_options(send)
@@ -142,8 +144,7 @@ def _load_report(args, organizer: str):
 def _send(args) -> int:
     from lib.graph.signin import AuthError, token_provider_for
     from lib.bulk.export import to_csv_bytes
-    from lib.graph.client import GraphClient, GraphError
-    from lib.graph.pacing import Throttle
+    from lib.graph import GraphError, open_client
     from lib.bulk.journal import Journal, default_journal_path
     from lib.graph.profile import Profile, ProfileError
     from lib.bulk.results import COLUMNS, result_rows
@@ -155,6 +156,8 @@ def _send(args) -> int:
         raise UsageError(f"{args.connection}: {exc}") from None
     if args.concurrency < 1:
         raise UsageError("--concurrency must be at least 1")
+    if not args.max_wait >= 0:
+        raise UsageError(f"--max-wait must be 0 or more seconds, got {args.max_wait:g}")
     report = _load_report(args, organizer=profile.organizer if profile.auth == "client_credentials" else "")
     invalid = [(r.row, "; ".join(r.errors)) for r in report.rows if r.status == "error"]
     for row, message in invalid:
@@ -166,8 +169,7 @@ def _send(args) -> int:
 
     try:
         tokens = token_provider_for(profile, on_device_code=show_code)
-        rate = args.max_rate or profile.max_requests_per_second
-        client = GraphClient(profile, tokens, throttle=Throttle(max_per_second=rate))
+        client = open_client(profile, tokens, max_per_second=args.max_rate, max_wait=args.max_wait)
     except AuthError as exc:
         raise UsageError(f"sign-in failed: {exc.explanation} {exc.fix}") from None
     journal = Journal(default_journal_path())

@@ -162,15 +162,14 @@ if candidate is not None:
         signing_in = st.session_state.get("cx_signin")
         if signing_in is None and st.button("Connect", type="primary", icon=":material/login:"):
             from lib.graph.signin import token_provider_for
-            from lib.graph.client import GraphClient
-            from lib.graph.pacing import Throttle
+            from lib.graph import open_client
 
             shown: dict = {}
             cancel = threading.Event()
 
             def connect(candidate=candidate, shown=shown, cancel=cancel):
                 tokens = token_provider_for(candidate, on_device_code=shown.update, cancel=cancel)
-                client = GraphClient(candidate, tokens, throttle=Throttle())
+                client = open_client(candidate, tokens)
                 return client, client.whoami()
 
             st.session_state["cx_signin"] = (BackgroundTask(connect, name="sign-in").start(), shown, cancel, candidate)

@@ -104,8 +104,7 @@ def is_sandbox() -> bool:
 def client():
     """The Graph client of the active connection, created on first use (raises AuthError/GraphError)."""
     from lib.graph.signin import token_provider_for
-    from lib.graph.client import GraphClient
-    from lib.graph.pacing import Throttle
+    from lib.graph import open_client
 
     p = profile()
     if p is None:
@@ -115,7 +114,7 @@ def client():
         return current
     # The sandbox approves device codes by itself; a real tenant signs in on the Connection page first.
     tokens = token_provider_for(p, on_device_code=_quiet if p.is_sandbox else None)
-    current = GraphClient(p, tokens, throttle=Throttle(max_per_second=getattr(p, "max_requests_per_second", None)))
+    current = open_client(p, tokens)
     st.session_state["graph_client"] = current
     return current
 
