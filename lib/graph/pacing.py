@@ -70,7 +70,8 @@ class Throttle:
         self._lock = threading.Lock()
         self._freed = threading.Condition(self._lock)
         self._pause_until = 0.0
-        self._sent: deque[float] = deque()
+        self._sent: deque[list] = deque()                 # [counted at, items]: moved to the reply's time
+        self._open: dict[float, list] = {}
         self._acks: deque[tuple[float, int]] = deque()   # (sent at, items accepted)
         self.learned_rate: float | None = None
         self.in_flight_limit = float(max(1, start_in_flight))
@@ -168,7 +169,11 @@ class Throttle:
                 delay = self._rate_delay(n, time.monotonic())
                 if delay <= 0:
                     now = time.monotonic()
-                    self._sent.extend([now] * n)
+                    while now in self._open:
+                        now += 1e-9
+                    entry = [now, n]
+                    self._sent.append(entry)
+                    self._open[now] = entry
                     self._in_flight += n
                     return now, n
             if interruptible_sleep(max(delay, 0.001), cancel):
@@ -179,14 +184,12 @@ class Throttle:
         horizon = now - 2.0 - self.margin
         while self._acks and self._acks[0][0] < horizon:
             self._acks.popleft()
-        if not self.rate:
-            while self._sent and self._sent[0] <= horizon:
-                self._sent.popleft()
-            return 0.0
-        cap, window = self._window()
-        while self._sent and self._sent[0] <= now - max(window, 2.0 + self.margin):
+        cap, window = self._window() if self.rate else (0, 0.0)
+        while self._sent and self._sent[0][0] <= now - max(window, 2.0 + self.margin):
             self._sent.popleft()
-        recent = [t for t in self._sent if t > now - window]
+        if not self.rate:
+            return 0.0
+        recent = sorted(t for t, k in self._sent if t > now - window for _ in range(k))
         if len(recent) + n <= cap or not recent:
             return 0.0
         must_expire = min(len(recent), len(recent) + n - cap)
@@ -196,6 +199,10 @@ class Throttle:
         """A request of ``n`` items sent at ``ticket`` has its reply: ``accepted`` items, ``throttled`` 429s."""
         accepted = (n - throttled) if accepted is None else accepted
         with self._lock:
+            entry = self._open.pop(ticket, None)
+            if entry is not None:
+                # The server counted it somewhere between sending and the reply: the later time is the safe one.
+                entry[0] = max(entry[0], time.monotonic())
             self._in_flight = max(0, self._in_flight - n)
             self._freed.notify_all()
             if accepted:
@@ -221,7 +228,7 @@ class Throttle:
         elif current is not None:
             guess = current * DECREASE
         else:
-            guess = sum(1 for t in self._sent if ticket - 1.0 < t <= ticket) * DECREASE
+            guess = sum(k for t, k in self._sent if ticket - 1.0 < t <= ticket + 1.0) * DECREASE
         self._rate_before = current
         self.learned_rate = max(1.0, guess)
         self._decreased_at = time.monotonic()
