@@ -16,12 +16,12 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from lib.graph.clouds import CLOUD_NAMES, CLOUDS, SANDBOX
+from lib.model.ids import is_guid
 
 AUTH_KINDS = ("client_credentials", "device_code")
 FIELDS = ("name", "cloud", "graph_base_url", "authority", "tenant_id", "client_id", "auth", "client_secret",
           "client_secret_env", "organizer", "ca_bundle")
 OPTIONAL_FIELDS = ("max_requests_per_second",)
-_GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _TENANT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.-]*\.[A-Za-z]{2,}$")  # contoso.onmicrosoft.com
 
@@ -33,10 +33,6 @@ class ProfileError(ValueError):
         super().__init__(f"{field_name}: {message}" if field_name else message)
         self.field = field_name
         self.message = message
-
-
-def is_guid(value: str) -> bool:
-    return bool(_GUID.match(value or ""))
 
 
 @dataclass
@@ -221,10 +217,6 @@ class Profile:
     @property
     def is_sandbox(self) -> bool:
         return self.cloud == SANDBOX
-
-    @property
-    def is_app_only(self) -> bool:
-        return self.auth == "client_credentials"
 
     @property
     def graph_host(self) -> str:

@@ -157,6 +157,18 @@ def test_app_only_resolves_a_upn_organizer_once_and_uses_the_object_id(sandbox):
     assert client.send(create_spec(client)).status == 201
 
 
+def test_organizer_decides_the_journal_id_and_the_user_path_once_per_organizer(sandbox):
+    assert client_for(sandbox).organizer("someone@contoso.com") == ("me", "/me")  # signed in: always oneself
+    client = client_for(sandbox, app_only=True)
+    default_id, default_path = client.organizer()
+    assert default_path == client.user_path() == f"/users/{default_id}"
+    other = client.organizer(UPN)
+    assert other == (client.resolve_user(UPN)["id"], f"/users/{client.resolve_user(UPN)['id']}")
+    before = sandbox.stats()["requests"]
+    assert client.organizer(UPN) == other and client.organizer("") == (default_id, default_path)
+    assert sandbox.stats()["requests"] == before
+
+
 def test_an_unknown_upn_is_a_404_that_points_to_the_object_id(sandbox):
     client = client_for(sandbox, app_only=True)
     with pytest.raises(GraphError) as info:
