@@ -6,6 +6,7 @@ so a second run signs in silently. Tokens are never logged or put in an exceptio
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
@@ -95,7 +96,7 @@ class MsalTokenProvider(TokenProvider):
         self._expires_at = 0.0
         self._account_name = ""
         self._cache = msal.SerializableTokenCache()
-        self._load_cache()
+        self._cache_mtime: int | None = None
         self._session = _TimeoutSession(profile.verify, HTTP_TIMEOUT)
         self._app = None  # built on first use: building it may fetch the authority's metadata
 
@@ -105,8 +106,11 @@ class MsalTokenProvider(TokenProvider):
         with self._lock:
             if not force_refresh and self._token and time.time() < self._expires_at - EXPIRY_MARGIN_SECONDS:
                 return self._token
+            with self._shared_cache():
+                self._load_cache()  # tokens the other process got since are used, not fetched again
             result = self._acquire(force_refresh)
-            self._save_cache()
+            with self._shared_cache():
+                self._save_cache()
             if "access_token" not in result:
                 raise _auth_error(result, self.profile)
             self._token = result["access_token"]
@@ -121,17 +125,6 @@ class MsalTokenProvider(TokenProvider):
         if self.kind == "app":
             return f"app {self.profile.client_id}"
         return self._account_name
-
-    def sign_out(self) -> None:
-        """Forget this connection's cached tokens (memory and file)."""
-        with self._lock:
-            self._token, self._expires_at, self._account_name = "", 0.0, ""
-            self._cache = msal.SerializableTokenCache()
-            self._app = None
-            try:
-                self.cache_path.unlink()
-            except FileNotFoundError:
-                pass
 
     # -- MSAL -----------------------------------------------------------------------------------
     def _application(self):
@@ -217,10 +210,15 @@ class MsalTokenProvider(TokenProvider):
 
     # -- cache file -----------------------------------------------------------------------------
     def _load_cache(self) -> None:
+        """Read the cache file if another process (the app, the CLI) changed it since we last did."""
+        try:
+            changed = self.cache_path.stat().st_mtime_ns
+        except OSError:
+            return
+        if changed == self._cache_mtime:
+            return
         try:
             text = self.cache_path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            return
         except OSError as exc:
             log.warning("token cache %s unreadable (%s); signing in afresh", self.cache_path, exc.strerror)
             return
@@ -228,12 +226,37 @@ class MsalTokenProvider(TokenProvider):
             self._cache.deserialize(text)
         except ValueError:
             log.warning("token cache %s is damaged; signing in afresh", self.cache_path)
+        self._cache_mtime = changed
 
     def _save_cache(self) -> None:
         if not self._cache.has_state_changed:
             return
         write_private(self.cache_path, self._cache.serialize())
         self._cache.has_state_changed = False
+        try:
+            self._cache_mtime = self.cache_path.stat().st_mtime_ns
+        except OSError:
+            self._cache_mtime = None
+
+    @contextlib.contextmanager
+    def _shared_cache(self):
+        """The lock the app and the CLI take around reading and writing one cache file (an OS lock, so a
+        killed process never leaves it held)."""
+        from filelock import FileLock, Timeout
+
+        self.cache_path.parent.mkdir(parents=True, exist_ok=True)
+        lock = FileLock(str(self.cache_path) + ".lock", timeout=30)
+        try:
+            lock.acquire()
+        except Timeout:
+            raise AuthError(f"The sign-in cache {self.cache_path} stayed locked by another Appointment Studio "
+                            "window or command for 30 seconds.",
+                            "Wait for the other sign-in to finish (or close it), then try again.",
+                            code="cache_locked") from None
+        try:
+            yield
+        finally:
+            lock.release()
 
 
 class StaticTokenProvider(TokenProvider):
@@ -274,11 +297,14 @@ def token_cache_path(profile: Profile) -> Path:
 
 
 def write_private(path: Path, text: str) -> None:
-    """Write ``text`` atomically to a file only its owner can read (0600)."""
+    """Write ``text`` atomically to a file only its owner can read, where the OS has such permissions.
+
+    ``mkstemp`` creates the file readable by its owner only (0600 on POSIX); ``os.replace`` swaps it in
+    whole, so a reader in another process never sees half a cache.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=str(path.parent))
     try:
-        os.fchmod(fd, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
         os.replace(tmp, path)
@@ -288,7 +314,8 @@ def write_private(path: Path, text: str) -> None:
         except OSError:
             pass
         raise
-    os.chmod(path, 0o600)
+    if os.name == "posix":
+        os.chmod(path, 0o600)
 
 
 def _print_device_code(flow: dict) -> None:
