@@ -16,7 +16,7 @@ import time
 from collections import deque
 
 MAX_BATCH = 20
-START_IN_FLIGHT = 40          # items in flight before the first reply; doubles per round trip until a 429
+START_IN_FLIGHT = 60          # items in flight before the first reply; doubles per round trip until a 429
 MAX_IN_FLIGHT = 2000
 CLEAN_WINDOWS_PER_STEP = 10   # windows without a 429 before one more item per second is tried
 DECREASE = 0.7                # what is kept when the server's own count cannot be read
@@ -57,12 +57,14 @@ class Throttle:
     """Pacing shared by all workers of one run: a common pause after a 429, a rate and an in-flight limit.
 
     ``max_per_second`` is a fixed ceiling (the profile's or ``--max-rate``); without it the ceiling is
-    learned from Graph's 429s (``adaptive=False`` turns learning off). Windows are widened by
-    ``margin`` seconds so that network jitter cannot push two windows' worth into one on the server.
-    Call ``acquire`` before a request and ``release`` with its ticket when its reply is read.
+    learned from Graph's 429s (``adaptive=False`` turns learning off). A request counts toward the
+    window from its reply's time (the server counted it at some moment before), so delivery delays
+    cannot push two windows' worth into one on the server; ``margin`` seconds widen each window a little
+    more. Call ``acquire`` (or ``reserve`` for a batch) before a request and ``release`` with its ticket
+    when its reply is read.
     """
 
-    def __init__(self, max_per_second: float | None = None, *, margin: float = 0.1, adaptive: bool = True,
+    def __init__(self, max_per_second: float | None = None, *, margin: float = 0.02, adaptive: bool = True,
                  start_in_flight: int = START_IN_FLIGHT):
         self.max_per_second = float(max_per_second) if max_per_second else None
         self.margin = margin
