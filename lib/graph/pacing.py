@@ -202,10 +202,11 @@ class Throttle:
         accepted = (n - throttled) if accepted is None else accepted
         with self._lock:
             entry = self._open.pop(ticket, None)
-            if entry is not None:
-                # The server counted it somewhere between sending and the reply: the later time is the safe one.
-                entry[0] = max(entry[0], time.monotonic())
-            self._in_flight = max(0, self._in_flight - n)
+            if entry is None:
+                return  # never counted (the run was cancelled while it waited its turn)
+            # The server counted it somewhere between sending and the reply: the later time is the safe one.
+            entry[0] = max(entry[0], time.monotonic())
+            self._in_flight = max(0, self._in_flight - entry[1])
             self._freed.notify_all()
             if accepted:
                 self._acks.append((ticket, accepted))

@@ -117,10 +117,10 @@ def test_clean_windows_slowly_allow_one_more_request_a_second():
     ticket = throttle.acquire(10)
     throttle.release(ticket, 10, accepted=4, throttled=6)
     assert throttle.learned_rate == 4.0
-    for _ in range(4 * CLEAN_WINDOWS_PER_STEP - 1):
-        throttle.release(time.monotonic(), 1, accepted=1)
+    almost = 4 * CLEAN_WINDOWS_PER_STEP - 1
+    throttle.release(throttle.acquire(almost), almost, accepted=almost)
     assert throttle.learned_rate == 4.0
-    throttle.release(time.monotonic(), 1, accepted=1)
+    throttle.release(throttle.acquire(1), 1, accepted=1)
     assert throttle.learned_rate == 5.0
 
 
