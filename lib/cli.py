@@ -63,6 +63,8 @@ def _parser() -> argparse.ArgumentParser:
     send.add_argument("--out", default="RESULTS.csv", metavar="RESULTS.csv", help="where to write the results")
     send.add_argument("--sheet", help="Excel sheet name")
     send.add_argument("--max-rate", type=float, metavar="N", help="at most N Graph requests per second")
+    send.add_argument("--max-wait", type=float, default=900.0, metavar="SECONDS",
+                      help="seconds of waiting out Graph's throttling before a row fails (default 900)")
     send.add_argument("--no-batch", action="store_true", help="send requests one by one instead of JSON batches")
     send.add_argument("--sms", action="store_true", help="join-link flow: text the link to clients (Teams Premium, US numbers)")
     bookings = send.add_argument_group("bookings flow (default: the profile's \"bookings\" object)")
@@ -175,8 +177,7 @@ def _send(args) -> int:
     started = time.monotonic()  # the summary reports what the user waited for: reading, sign-in and sending
     from lib.graph.signin import AuthError, token_provider_for
     from lib.bulk.export import to_csv_bytes
-    from lib.graph.client import GraphClient, GraphError
-    from lib.graph.pacing import Throttle
+    from lib.graph import GraphError, open_client
     from lib.bulk.journal import Journal, JournalError, default_journal_path
     from lib.graph.profile import Profile, ProfileError
     from lib.bulk.results import COLUMNS, invalid_rows, result_rows
@@ -191,6 +192,8 @@ def _send(args) -> int:
     if (args.template or args.calendar) and not args.notify:
         raise UsageError("--template and --calendar go with --notify email; add it or leave them out.")
     template = _template(args.template) if args.notify else None   # refused before anything is sent
+    if not args.max_wait >= 0:
+        raise UsageError(f"--max-wait must be 0 or more seconds, got {args.max_wait:g}")
     flow = args.flow or (VIRTUAL_APPOINTMENT if profile.is_sandbox else JOIN_LINK)
     if flow != BOOKINGS and (args.business or args.service or args.staff):
         raise UsageError("--business, --service and --staff go with --flow bookings.")
@@ -208,8 +211,7 @@ def _send(args) -> int:
                 tokens = token_provider(profile, on_device_code=show_code)  # one sign-in with the mail permissions
             else:
                 tokens = token_provider_for(profile, on_device_code=show_code)
-            return GraphClient(profile, tokens, throttle=Throttle(max_per_second=args.max_rate or
-                                                                  profile.max_requests_per_second))
+            return open_client(profile, tokens, max_per_second=args.max_rate, max_wait=args.max_wait)
         except AuthError as exc:
             raise UsageError(f"sign-in failed: {exc.explanation} {exc.fix}") from None
 
@@ -300,8 +302,7 @@ def _notify_after_send(client, result, template, calendar: bool):
 # -- notify and ics -----------------------------------------------------------------------------
 def _notify(args) -> int:
     from lib.bulk.journal import Journal, default_journal_path
-    from lib.graph.client import GraphClient, GraphError
-    from lib.graph.pacing import Throttle
+    from lib.graph import GraphError, open_client
     from lib.graph.profile import Profile, ProfileError
     from lib.graph.signin import AuthError
     from lib.notify import access, run_results
@@ -320,8 +321,7 @@ def _notify(args) -> int:
     ledger = Ledger(default_journal_path())
     try:
         targets, unknown = run_results.targets(results, journal, profile.key)
-        client = GraphClient(profile, access.token_provider(profile, on_device_code=_show_code),
-                             throttle=Throttle(max_per_second=profile.max_requests_per_second))
+        client = open_client(profile, access.token_provider(profile, on_device_code=_show_code))
         again = {(t.appointment_key, c.email.lower()) for t in targets for i, c in enumerate(t.appointment.clients)
                  if c.email and _picked(t, i, again_rows)}
         outcomes = Notifier(client, ledger, template, on_progress=_told_printer(profile, targets)).notify(

@@ -123,12 +123,10 @@ def client():
 
 def build_client(p, *, on_device_code=None, cancel=None):
     """A Graph client for profile ``p``: its sign-in and its pace. The one place the app builds one."""
+    from lib.graph import open_client
     from lib.graph.signin import token_provider_for
-    from lib.graph.client import GraphClient
-    from lib.graph.pacing import Throttle
 
-    tokens = token_provider_for(p, on_device_code=on_device_code, cancel=cancel)
-    return GraphClient(p, tokens, throttle=Throttle(max_per_second=getattr(p, "max_requests_per_second", None)))
+    return open_client(p, token_provider_for(p, on_device_code=on_device_code, cancel=cancel), cancel=cancel)
 
 
 def _quiet(flow: dict) -> None:

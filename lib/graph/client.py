@@ -19,11 +19,12 @@ from lib.graph.capabilities import DELEGATED_ONLY, unsupported_flow, unsupported
 from lib.graph.clouds import cloud_for
 from lib.graph.errors import GraphError, SignInFailed
 from lib.graph.pacing import MAX_BATCH, Throttle
-from lib.graph.profile import Profile, is_guid
+from lib.graph.profile import Profile
+from lib.model.ids import is_guid
 from lib.graph.response import GraphResponse, parse_body
 from lib.graph.retry import NEVER_RETRY, RETRY_STATUSES, Retry
 from lib.graph.transport import Transport
-from lib.model.flows import RequestSpec, organizer_path
+from lib.model.flows import SIGNED_IN, RequestSpec, organizer_path
 
 __all__ = ["GraphClient", "GraphError", "GraphResponse", "SignInFailed", "parse_body", "MAX_BATCH",
            "RETRY_STATUSES", "NEVER_RETRY", "DELEGATED_ONLY"]
@@ -158,7 +159,7 @@ class GraphClient:
     def user_path(self) -> str:
         """``/me`` for delegated sign-in; ``/users/{object id}`` for app-only (a UPN is resolved once)."""
         if self.auth_kind == "delegated":
-            return "/me"
+            return organizer_path(self.profile.auth)
         if self._user_path:
             return self._user_path
         organizer = self.profile.organizer
@@ -179,7 +180,7 @@ class GraphClient:
         the profile's organizer when ``organizer`` is empty) and ``/users/{object id}``.
         """
         if self.auth_kind == "delegated":
-            return "me", "/me"
+            return SIGNED_IN, organizer_path(self.profile.auth)
         wanted = organizer or self.profile.organizer
         with self._lock:
             if wanted in self._organizers:

@@ -1,154 +1,294 @@
-"""Plain-language explanations of Graph failures: what happened, and what the person can do.
+"""Plain-language explanations of failures: what happened, and what the person can do.
 
-Graph's ``code`` is compared case-insensitively (its casing varies by workload); the message is
-only used to tell apart cases that share a status and code.
+One table, ``TABLE``, serves both Graph's replies (``explain``) and sign-in errors from MSAL
+(``explain_sign_in``): each ``Rule`` is ``match -> explanation, fix``, tried in order, and the first
+that matches answers. Graph's ``code`` is compared case-insensitively (its casing varies by
+workload); the message is only used to tell apart cases that share a status and code.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
+from typing import Callable, Union
 
 _POLICY_NAME = "AppointmentStudio"
+GRAPH = "graph"
+SIGN_IN = "sign-in"
+
+
+@dataclass(frozen=True)
+class Case:
+    """One failure to explain, with what the words may mention.
+
+    For Graph: ``status``, ``code`` (Graph's), ``text`` (its message), the connection's ``auth_kind``,
+    ``cloud``, ``client_id``, ``organizer`` and the request ``path``. For sign-in: ``code`` is MSAL's
+    ``error``, ``text`` its ``error_description``, ``aadsts`` the Entra error number, plus the
+    profile's ``tenant_id``, ``cloud`` and where its secret comes from (``secret_place``).
+    """
+
+    source: str
+    status: int = 0
+    code: str = ""
+    text: str = ""
+    auth_kind: str = ""
+    cloud: str = ""
+    client_id: str = ""
+    organizer: str = ""
+    path: str = ""
+    tenant_id: str = ""
+    aadsts: int | None = None
+    secret_place: str = ""
+    low: str = field(init=False)
+    code_l: str = field(init=False)
+
+    def __post_init__(self):
+        object.__setattr__(self, "low", (self.text or "").lower())
+        object.__setattr__(self, "code_l", (self.code or "").lower())
+
+    @property
+    def app_only(self) -> bool:
+        return self.auth_kind in ("app", "client_credentials")
+
+    @property
+    def delegated(self) -> bool:
+        return self.auth_kind in ("delegated", "device_code")
+
+    @property
+    def first_line(self) -> str:
+        return self.text.splitlines()[0] if self.text else self.code
+
+    def has(self, *words: str) -> bool:
+        return any(w in self.low for w in words)
+
+
+Words = Union[str, Callable[[Case], str]]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """``match`` a case -> (``explanation``, ``fix``); ``say`` instead computes both at once."""
+
+    match: Callable[[Case], bool]
+    explanation: Words = ""
+    fix: Words = ""
+    say: Callable[[Case], tuple[str, str]] | None = None
+
+    def answer(self, case: Case) -> tuple[str, str]:
+        if self.say is not None:
+            return self.say(case)
+        return _words(self.explanation, case), _words(self.fix, case)
+
+
+def _words(words: Words, case: Case) -> str:
+    return words(case) if callable(words) else words
+
+
+def _with_text(head: str) -> Callable[[Case], str]:
+    """``head`` followed by ": message" when Graph said something, else a full stop."""
+    return lambda c: head + (f": {c.text}" if c.text else ".")
+
+
+def _graph(status=None, code: str | None = None) -> Callable[[Case], bool]:
+    def match(c: Case) -> bool:
+        return (c.source == GRAPH and (status is None or c.status in (status if isinstance(status, tuple) else (status,)))
+                and (code is None or c.code_l == code))
+    return match
+
+
+def _forbidden(c: Case) -> bool:
+    return c.source == GRAPH and (c.status == 403 or (c.status == 400 and "only valid with delegated" in c.low))
+
+
+def _sign_in(*aadsts: int, errors: tuple[str, ...] = (), also: Callable[[Case], bool] | None = None):
+    def match(c: Case) -> bool:
+        return c.source == SIGN_IN and (c.aadsts in aadsts or c.code in errors or (also is not None and also(c)))
+    return match
+
+
+# -- the table --------------------------------------------------------------------------------------
+_UNKNOWN_OUTCOME = (
+    "The connection dropped after the request was sent, so it is unknown whether Microsoft Graph carried it out.",
+    "It was not sent again automatically, because doing it twice would not be harmless (for example a second text "
+    "message). Check whether it happened (ask the client, or look at the meeting) before sending it again.")
+_MEETING_PATH = lambda c: "onlinemeeting" in c.path.lower() or c.has("meeting", "virtual appointment")  # noqa: E731
+_SECRET_REJECTED = lambda c: (c.code == "invalid_client" and "secret" in c.low  # noqa: E731
+                              and c.aadsts not in (7000218, 700025))
+
+GRAPH_RULES: tuple[Rule, ...] = (
+    # failures on this side of the wire
+    Rule(_graph(0, "connectionfailed"), say=lambda c: _connection_failed(c.text, c.cloud)),
+    Rule(_graph(0, "unknownoutcome"), *_UNKNOWN_OUTCOME),
+    Rule(_graph(0, "notsupported"), lambda c: c.text or "This is not available for this connection.",
+         "Join links and SMS need a delegated sign-in (device code) in the Global cloud; Teams meetings through Graph "
+         "are not available in the China cloud. Use a connection that offers it, or choose the virtual-appointment "
+         "flow."),
+    Rule(_graph(0, "cancelled"), "The run was cancelled before this request was sent.",
+         "Run it again; only what is missing is created."),
+    Rule(_graph(0, "signinfailed"), lambda c: c.text or "Signing in failed.",
+         "Check the connection profile and sign in again."),
+    Rule(_graph(0, "foreignhost"),
+         lambda c: c.text or "The request was not sent: its address is not this connection's Graph host.",
+         "Only the Graph address of the connection profile receives the access token. Check the profile's cloud "
+         "and graph_base_url."),
+    Rule(_graph(0), lambda c: c.text or "The request failed before Microsoft Graph answered.",
+         "Try again; if it keeps failing, report it with the message above."),
+    # 403: permissions and policies
+    Rule(lambda c: _forbidden(c) and c.has("application access policy"),
+         say=lambda c: _access_policy(c.client_id, c.organizer)),
+    Rule(lambda c: _forbidden(c) and c.has("does not match organizer id", "only /me endpoint is supported"),
+         "You signed in as a person (delegated), and a person can only create meetings for themself, not for "
+         "another user.",
+         "Leave the organizer empty (or use your own account), or use an app connection (client_credentials) with "
+         "an application access policy for that organizer."),
+    Rule(lambda c: _forbidden(c) and c.has("/me request is only valid"),
+         "An app signed in on its own (client credentials) called /me, which only exists for a person who signed in.",
+         "Set organizer in the connection profile to the user's object id so requests go to /users/{id}, or sign "
+         "in with device code instead."),
+    Rule(lambda c: _forbidden(c) and (bool(_required_permissions(c.text)) or c.has("permission", "privilege")
+                                      or c.code_l == "authorization_requestdenied"),
+         say=lambda c: _missing_permission(_required_permissions(c.text), c.app_only, c.delegated, c.text)),
+    Rule(_forbidden, _with_text("Microsoft Graph refused the request (403 Forbidden)"),
+         "Check the app's API permissions and admin consent in Entra admin center → App registrations; for an app "
+         "connection, also the application access policy."),
+    # 404: a user or a meeting that isn't there
+    Rule(lambda c: _graph(404)(c) and _is_user_problem(c.text, c.path), say=lambda c: _unknown_user(c)),
+    Rule(lambda c: _graph(404)(c) and _MEETING_PATH(c) and (
+        c.has("virtual appointment") or c.path.lower().rstrip("/").endswith("virtualappointment")),
+         "The meeting has no virtual appointment (yet), or it was removed.",
+         "Create it again; sending the same appointment again is safe."),
+    Rule(lambda c: _graph(404)(c) and _MEETING_PATH(c),
+         "The meeting does not exist (any more): it was deleted, expired 60 days after its time, or belongs to "
+         "another organizer.",
+         "Create the appointment again; re-sending the same row is safe and makes exactly one meeting."),
+    Rule(_graph(404), _with_text("Microsoft Graph did not find what the request points to"),
+         "Check the organizer and the meeting id; for a user, use the object id from Entra admin center → Users."),
+    # 409: first-time provisioning, or a real conflict
+    Rule(lambda c: _graph(409)(c) and (c.has("provision", "retry") or c.code_l == "conflict" and (
+        not c.text or c.has("virtual", "first", "tenant"))), say=lambda c: _provisioning()),
+    Rule(_graph(409), _with_text("Microsoft Graph reported a conflict"),
+         "If this is your organization's first virtual appointment, wait a few minutes (setup takes under five) and "
+         "send again; it is safe to repeat."),
+    Rule(_graph(401), lambda c: "Microsoft Graph did not accept the sign-in (401): the access token is missing, "
+                                "expired or invalid." + _token_reason(c),
+         "Sign in again. If it keeps happening, check that the profile's cloud and tenant match the app registration "
+         "and that this computer's clock is right."),
+    Rule(_graph(429), "Microsoft Graph is throttling: too many requests in a short time.",
+         "The app waited and retried as Graph asked; if this remains, run again later, lower the concurrency, or set "
+         "max_requests_per_second in the profile."),
+    Rule(_graph((502, 503, 504)),
+         lambda c: f"Microsoft Graph reported {_GATEWAY[c.status]} ({c.status}) and did not recover during the retries.",
+         "Run again later; re-sending is safe: appointments already created are not duplicated."),
+    Rule(_graph(400), say=lambda c: _bad_request(c.text)),
+    Rule(_graph(412), "The appointment changed since it was read (412 Precondition Failed): someone or something else "
+                      "updated it.",
+         "Reload it to see the current version, then apply your change again."),
+    Rule(_graph(415), "Microsoft Graph did not accept the request body's format (415).",
+         "Send the body as JSON with Content-Type: application/json."),
+    Rule(_graph(424), "An earlier step of the same batch failed, so this one was not run (424).",
+         "Fix the error of the earlier step; then run again."),
+    Rule(_graph(405), "That operation is not allowed at this address (405).",
+         "Check the method and the path; virtualAppointment exists only under /beta."),
+    Rule(lambda c: c.source == GRAPH and c.status >= 500,
+         lambda c: f"Microsoft Graph had an internal error ({c.status})" + (f": {c.text}" if c.text else "."),
+         "Run again later; if it persists, report it with the request-id."),
+    Rule(lambda c: c.source == GRAPH,
+         lambda c: f"Microsoft Graph answered {c.status} {c.code}" + (f": {c.text}" if c.text else "."),
+         "Check the message; if it is unclear, report it with the request-id."),
+)
+
+SIGN_IN_RULES: tuple[Rule, ...] = (
+    Rule(_sign_in(7000215, also=_SECRET_REJECTED),
+         "The app's client secret was rejected (AADSTS7000215: invalid client secret).",
+         lambda c: "Create a new secret in Entra admin center → App registrations → your app → Certificates & "
+                   f"secrets, and put its Value (not its Secret ID) in {c.secret_place}. Secrets also expire."),
+    Rule(_sign_in(7000222), "The app's client secret has expired.",
+         lambda c: f"Create a new secret (App registrations → Certificates & secrets) and put it in {c.secret_place}."),
+    Rule(_sign_in(700016, 700038, also=lambda c: c.code == "unauthorized_client" and c.has("not found")),
+         lambda c: f"The app {c.client_id} is unknown in tenant {c.tenant_id} ({c.first_line}).",
+         "Check client_id (Application (client) ID) and tenant_id in the profile, and that the app registration "
+         "exists in that tenant and cloud."),
+    Rule(_sign_in(7000218), "This app is not set up for device-code sign-in: Entra expects a client secret from it.",
+         "In Entra admin center → App registrations → your app → Authentication, turn on \"Allow public client "
+         "flows\", or use auth client_credentials."),
+    Rule(_sign_in(700025), "This app is a public client, so it cannot sign in with a client secret.",
+         "Use auth device_code for this app, or use a confidential app registration for client_credentials."),
+    Rule(_sign_in(90002, 900023, also=lambda c: c.has("tenant") and c.has("not found")),
+         lambda c: f"The tenant {c.tenant_id} was not found in the {c.cloud} cloud ({c.first_line}).",
+         "Check tenant_id and cloud in the profile."),
+    Rule(_sign_in(70019, 70016, errors=("expired_token", "authorization_pending")),
+         "The sign-in code expired before anyone entered it.",
+         "Start the sign-in again and enter the code within the time shown."),
+    Rule(_sign_in(errors=("authorization_declined", "access_denied"),
+                  also=lambda c: c.aadsts == 70000 and c.has("declin")),
+         "The sign-in was declined.",
+         "Start again and approve the request, signing in with the account that should own the meetings."),
+    Rule(_sign_in(65001, errors=("consent_required",)), "Nobody has consented to the app's permissions yet.",
+         "An administrator must grant admin consent in Entra admin center → App registrations → your app → API "
+         "permissions."),
+    Rule(_sign_in(500011, errors=("invalid_resource",)),
+         lambda c: f"Entra does not know Microsoft Graph of this cloud in this tenant ({c.first_line}).",
+         "Check that the profile's cloud matches the tenant: tokens do not cross clouds."),
+    Rule(_sign_in(70011, 1002012, errors=("invalid_scope",)),
+         lambda c: f"The requested permissions were refused ({c.first_line}).",
+         "Check the app's API permissions for Microsoft Graph and the profile's cloud."),
+    Rule(_sign_in(errors=("invalid_grant",)), lambda c: f"The sign-in was refused ({c.first_line}).", "Sign in again."),
+    Rule(lambda c: c.source == SIGN_IN,
+         lambda c: f"Sign-in failed: {c.code}" + (f" ({c.first_line})" if c.first_line != c.code else "") + ".",
+         "Check the profile (cloud, tenant_id, client_id, auth) and try again."),
+)
+
+TABLE: tuple[Rule, ...] = GRAPH_RULES + SIGN_IN_RULES
+_GATEWAY = {502: "a bad gateway", 503: "temporarily unavailable", 504: "a gateway timeout"}
+
+
+def lookup(case: Case) -> tuple[str, str]:
+    """(explanation, fix) from the first rule of ``TABLE`` that matches ``case``."""
+    for rule in TABLE:
+        if rule.match(case):
+            return rule.answer(case)
+    return "", ""  # unreachable: each source ends with a catch-all rule
 
 
 def explain(status: int, code: str, message: str, *, auth_kind: str = "", cloud: str = "", client_id: str = "",
             organizer: str = "", path: str = "") -> tuple[str, str]:
-    """(what happened, what to do) for one failed request, in words a non-developer can act on.
+    """(what happened, what to do) for one failed Graph request, in words a non-developer can act on.
 
     ``auth_kind`` is "app" or "delegated"; ``path`` the request path, when known, to tell a missing
     user from a missing meeting.
     """
-    code_l = (code or "").lower()
-    text = message or ""
-    low = text.lower()
-    app_only = auth_kind in ("app", "client_credentials")
-    delegated = auth_kind in ("delegated", "device_code")
+    return lookup(Case(GRAPH, status=int(status or 0), code=code or "", text=message or "", auth_kind=auth_kind,
+                       cloud=cloud, client_id=client_id, organizer=organizer, path=path or ""))
 
-    # -- failures on this side of the wire ----------------------------------------------------
-    if status == 0:
-        if code_l == "connectionfailed":
-            return _connection_failed(text, cloud)
-        if code_l == "unknownoutcome":
-            return ("The connection dropped after the request was sent, so it is unknown whether Microsoft Graph "
-                    "carried it out.",
-                    "It was not sent again automatically, because doing it twice would not be harmless (for "
-                    "example a second text message). Check whether it happened (ask the client, or look at the "
-                    "meeting) before sending it again.")
-        if code_l == "notsupported":
-            return (text or "This is not available for this connection.",
-                    "Join links and SMS need a delegated sign-in (device code) in the Global cloud; Teams meetings "
-                    "through Graph are not available in the China cloud. Use a connection that offers it, or "
-                    "choose the virtual-appointment flow.")
-        if code_l == "cancelled":
-            return ("The run was cancelled before this request was sent.",
-                    "Run it again; only what is missing is created.")
-        if code_l == "signinfailed":
-            return (text or "Signing in failed.", "Check the connection profile and sign in again.")
-        if code_l == "foreignhost":
-            return (text or "The request was not sent: its address is not this connection's Graph host.",
-                    "Only the Graph address of the connection profile receives the access token. Check the "
-                    "profile's cloud and graph_base_url.")
-        return (text or "The request failed before Microsoft Graph answered.",
-                "Try again; if it keeps failing, report it with the message above.")
 
-    # -- 403: permissions and policies --------------------------------------------------------
-    if status == 403 or (status == 400 and "only valid with delegated" in low):
-        if "application access policy" in low:
-            return _access_policy(client_id, organizer)
-        if "does not match organizer id" in low or "only /me endpoint is supported" in low:
-            return ("You signed in as a person (delegated), and a person can only create meetings for themself, "
-                    "not for another user.",
-                    "Leave the organizer empty (or use your own account), or use an app connection "
-                    "(client_credentials) with an application access policy for that organizer.")
-        if "/me request is only valid" in low:
-            return ("An app signed in on its own (client credentials) called /me, which only exists for a person "
-                    "who signed in.",
-                    "Set organizer in the connection profile to the user's object id so requests go to "
-                    "/users/{id}, or sign in with device code instead.")
-        permissions = _required_permissions(text)
-        if permissions or "permission" in low or "privilege" in low or code_l in ("authorization_requestdenied",):
-            return _missing_permission(permissions, app_only, delegated, text)
-        return ("Microsoft Graph refused the request (403 Forbidden)" + (f": {text}" if text else "."),
-                "Check the app's API permissions and admin consent in Entra admin center → App registrations; "
-                "for an app connection, also the application access policy.")
+def explain_sign_in(error: str, description: str, aadsts: int | None, *, client_id: str = "", tenant_id: str = "",
+                    cloud: str = "", secret_place: str = "") -> tuple[str, str]:
+    """(what happened, what to do) for an MSAL error reply (``error``, ``error_description``, AADSTS number)."""
+    return lookup(Case(SIGN_IN, code=error, text=description or "", aadsts=aadsts, client_id=client_id,
+                       tenant_id=tenant_id, cloud=cloud, secret_place=secret_place))
 
-    # -- 404: a user or a meeting that isn't there --------------------------------------------
-    if status == 404:
-        if _is_user_problem(text, path):
-            who = f" '{organizer}'" if organizer else ""
-            upn = "@" in organizer or "@" in text
-            return ((f"Microsoft Graph does not know the user{who}" +
-                     (" as written: meeting paths take the user's object id, not the sign-in name (UPN)." if upn
-                      else ".")),
-                    "Copy the user's Object ID from Entra admin center → Users → the user → Overview and put it "
-                    "in the organizer field (or give the app User.Read.All so the name can be looked up).")
-        if "onlinemeeting" in path.lower() or "meeting" in low or "virtual appointment" in low:
-            if "virtual appointment" in low or path.lower().rstrip("/").endswith("virtualappointment"):
-                return ("The meeting has no virtual appointment (yet), or it was removed.",
-                        "Create it again; sending the same appointment again is safe.")
-            return ("The meeting does not exist (any more): it was deleted, expired 60 days after its time, or "
-                    "belongs to another organizer.",
-                    "Create the appointment again; re-sending the same row is safe and makes exactly one meeting.")
-        return ("Microsoft Graph did not find what the request points to" + (f": {text}" if text else "."),
-                "Check the organizer and the meeting id; for a user, use the object id from Entra admin "
-                "center → Users.")
 
-    if status == 409:
-        if "provision" in low or "retry" in low or code_l == "conflict" and not text:
-            return _provisioning()
-        if code_l == "conflict" and ("virtual" in low or "first" in low or "tenant" in low):
-            return _provisioning()
-        return ("Microsoft Graph reported a conflict" + (f": {text}" if text else "."),
-                "If this is your organization's first virtual appointment, wait a few minutes (setup takes under "
-                "five) and send again; it is safe to repeat.")
+def aadsts_in(text: str) -> int | None:
+    """The AADSTS error number quoted in a sign-in message, if any."""
+    match = re.search(r"AADSTS(\d+)", text or "")
+    return int(match.group(1)) if match else None
 
-    if status == 401:
-        reason = ""
-        if "expired" in low:
-            reason = " It has expired."
-        elif "audience" in low or "foreign" in low:
-            reason = " It was issued for another service or cloud."
-        return ("Microsoft Graph did not accept the sign-in (401): the access token is missing, expired or "
-                "invalid." + reason,
-                "Sign in again. If it keeps happening, check that the profile's cloud and tenant match the app "
-                "registration and that this computer's clock is right.")
 
-    if status == 429:
-        return ("Microsoft Graph is throttling: too many requests in a short time.",
-                "The app waited and retried as Graph asked; if this remains, run again later, lower the "
-                "concurrency, or set max_requests_per_second in the profile.")
+def _token_reason(c: Case) -> str:
+    if c.has("expired"):
+        return " It has expired."
+    if c.has("audience", "foreign"):
+        return " It was issued for another service or cloud."
+    return ""
 
-    if status in (502, 503, 504):
-        what = {502: "a bad gateway", 503: "temporarily unavailable", 504: "a gateway timeout"}[status]
-        return (f"Microsoft Graph reported {what} ({status}) and did not recover during the retries.",
-                "Run again later; re-sending is safe: appointments already created are not duplicated.")
 
-    if status == 400:
-        return _bad_request(text)
-
-    if status == 412:
-        return ("The appointment changed since it was read (412 Precondition Failed): someone or something "
-                "else updated it.",
-                "Reload it to see the current version, then apply your change again.")
-
-    if status == 415:
-        return ("Microsoft Graph did not accept the request body's format (415).",
-                "Send the body as JSON with Content-Type: application/json.")
-
-    if status == 424:
-        return ("An earlier step of the same batch failed, so this one was not run (424).",
-                "Fix the error of the earlier step; then run again.")
-
-    if status == 405:
-        return ("That operation is not allowed at this address (405).",
-                "Check the method and the path; virtualAppointment exists only under /beta.")
-
-    if status >= 500:
-        return (f"Microsoft Graph had an internal error ({status})" + (f": {text}" if text else "."),
-                "Run again later; if it persists, report it with the request-id.")
-
-    return (f"Microsoft Graph answered {status} {code}" + (f": {text}" if text else "."),
-            "Check the message; if it is unclear, report it with the request-id.")
+def _unknown_user(c: Case) -> tuple[str, str]:
+    who = f" '{c.organizer}'" if c.organizer else ""
+    upn = "@" in c.organizer or "@" in c.text
+    return ((f"Microsoft Graph does not know the user{who}" +
+             (" as written: meeting paths take the user's object id, not the sign-in name (UPN)." if upn else ".")),
+            "Copy the user's Object ID from Entra admin center → Users → the user → Overview and put it in the "
+            "organizer field (or give the app User.Read.All so the name can be looked up).")
 
 
 # -- the individual explanations -------------------------------------------------------------------

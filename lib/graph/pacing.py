@@ -16,7 +16,7 @@ import time
 from collections import deque
 
 MAX_BATCH = 20
-START_IN_FLIGHT = 40          # items in flight before the first reply; doubles per round trip until a 429
+START_IN_FLIGHT = 60          # items in flight before the first reply; doubles per round trip until a 429
 MAX_IN_FLIGHT = 2000
 CLEAN_WINDOWS_PER_STEP = 10   # windows without a 429 before one more item per second is tried
 DECREASE = 0.7                # what is kept when the server's own count cannot be read
@@ -57,12 +57,14 @@ class Throttle:
     """Pacing shared by all workers of one run: a common pause after a 429, a rate and an in-flight limit.
 
     ``max_per_second`` is a fixed ceiling (the profile's or ``--max-rate``); without it the ceiling is
-    learned from Graph's 429s (``adaptive=False`` turns learning off). Windows are widened by
-    ``margin`` seconds so that network jitter cannot push two windows' worth into one on the server.
-    Call ``acquire`` before a request and ``release`` with its ticket when its reply is read.
+    learned from Graph's 429s (``adaptive=False`` turns learning off). A request counts toward the
+    window from its reply's time (the server counted it at some moment before), so delivery delays
+    cannot push two windows' worth into one on the server; ``margin`` seconds widen each window a little
+    more. Call ``acquire`` (or ``reserve`` for a batch) before a request and ``release`` with its ticket
+    when its reply is read.
     """
 
-    def __init__(self, max_per_second: float | None = None, *, margin: float = 0.1, adaptive: bool = True,
+    def __init__(self, max_per_second: float | None = None, *, margin: float = 0.02, adaptive: bool = True,
                  start_in_flight: int = START_IN_FLIGHT):
         self.max_per_second = float(max_per_second) if max_per_second else None
         self.margin = margin
@@ -70,7 +72,8 @@ class Throttle:
         self._lock = threading.Lock()
         self._freed = threading.Condition(self._lock)
         self._pause_until = 0.0
-        self._sent: deque[float] = deque()
+        self._sent: deque[list] = deque()                 # [counted at, items]: moved to the reply's time
+        self._open: dict[float, list] = {}
         self._acks: deque[tuple[float, int]] = deque()   # (sent at, items accepted)
         self.learned_rate: float | None = None
         self.in_flight_limit = float(max(1, start_in_flight))
@@ -135,43 +138,60 @@ class Throttle:
     def chunk_size(self, largest: int = MAX_BATCH) -> int:
         """How many items one ``$batch`` should carry now (a batch larger than a window would be refused)."""
         with self._lock:
-            size = min(largest, int(self.in_flight_limit))
-            if self.rate:
-                size = min(size, self._window()[0])
-            return max(1, size)
+            return self._chunk_size(largest)
+
+    def _chunk_size(self, largest: int) -> int:
+        size = min(largest, int(self.in_flight_limit))
+        if self.rate:
+            size = min(size, self._window()[0])
+        return max(1, size)
 
     def acquire(self, n: int = 1, cancel: threading.Event | None = None) -> float:
         """Block until the pause is over and ``n`` more items fit the limits; returns the ticket for ``release``."""
+        return self._take(n, cancel, sized=False)[0]
+
+    def reserve(self, largest: int, cancel: threading.Event | None = None) -> tuple[float, int]:
+        """Like ``acquire`` for a ``$batch``: (ticket, how many of up to ``largest`` items to send now).
+
+        The size is decided when the turn comes, so a batch formed before a 429 is not sent too large.
+        """
+        return self._take(largest, cancel, sized=True)
+
+    def _take(self, n: int, cancel: threading.Event | None, *, sized: bool) -> tuple[float, int]:
         while True:
             self.wait(cancel)
             if cancel is not None and cancel.is_set():
-                return time.monotonic()
+                return time.monotonic(), n
             with self._lock:
+                if sized:
+                    n = min(n, self._chunk_size(n))
                 if self._in_flight and self._in_flight + n > self.in_flight_limit:
                     self._freed.wait(0.05)
                     continue
                 delay = self._rate_delay(n, time.monotonic())
                 if delay <= 0:
                     now = time.monotonic()
-                    self._sent.extend([now] * n)
+                    while now in self._open:
+                        now += 1e-9
+                    entry = [now, n]
+                    self._sent.append(entry)
+                    self._open[now] = entry
                     self._in_flight += n
-                    return now
+                    return now, n
             if interruptible_sleep(max(delay, 0.001), cancel):
-                return time.monotonic()
+                return time.monotonic(), n
 
     def _rate_delay(self, n: int, now: float) -> float:
         """Seconds until ``n`` items fit under the rate (0: now); forgets what left the window."""
         horizon = now - 2.0 - self.margin
         while self._acks and self._acks[0][0] < horizon:
             self._acks.popleft()
-        if not self.rate:
-            while self._sent and self._sent[0] <= horizon:
-                self._sent.popleft()
-            return 0.0
-        cap, window = self._window()
-        while self._sent and self._sent[0] <= now - max(window, 2.0 + self.margin):
+        cap, window = self._window() if self.rate else (0, 0.0)
+        while self._sent and self._sent[0][0] <= now - max(window, 2.0 + self.margin):
             self._sent.popleft()
-        recent = [t for t in self._sent if t > now - window]
+        if not self.rate:
+            return 0.0
+        recent = sorted(t for t, k in self._sent if t > now - window for _ in range(k))
         if len(recent) + n <= cap or not recent:
             return 0.0
         must_expire = min(len(recent), len(recent) + n - cap)
@@ -181,7 +201,12 @@ class Throttle:
         """A request of ``n`` items sent at ``ticket`` has its reply: ``accepted`` items, ``throttled`` 429s."""
         accepted = (n - throttled) if accepted is None else accepted
         with self._lock:
-            self._in_flight = max(0, self._in_flight - n)
+            entry = self._open.pop(ticket, None)
+            if entry is None:
+                return  # never counted (the run was cancelled while it waited its turn)
+            # The server counted it somewhere between sending and the reply: the later time is the safe one.
+            entry[0] = max(entry[0], time.monotonic())
+            self._in_flight = max(0, self._in_flight - entry[1])
             self._freed.notify_all()
             if accepted:
                 self._acks.append((ticket, accepted))
@@ -193,26 +218,24 @@ class Throttle:
                 self._speed_up(accepted)
 
     def _slow_down(self, ticket: float, accepted: int) -> None:
-        # What the server accepted in the second before this request is the best guess of its limit.
-        admitted = sum(k for t, k in self._acks if ticket - 1.0 < t <= ticket)
-        sent = sum(1 for t in self._sent if ticket - 1.0 < t <= ticket)
-        same_event = ticket < self._decreased_at
-        current = self._rate_before if same_event else self.learned_rate
+        # What the server accepted around this request is the best guess of its limit per second.
+        admitted = sum(k for t, k in self._acks if ticket - 1.0 < t <= ticket + 0.05)
+        if ticket < self._decreased_at:
+            # A reply from the burst already acted on: it may only correct the guess upwards, with a count.
+            if admitted and admitted <= (self._rate_before or admitted):
+                self.learned_rate = max(self.learned_rate or 1.0, float(admitted))
+            return
+        current = self.learned_rate
         if admitted and (current is None or admitted < current):
             guess = float(admitted)
         elif current is not None:
             guess = current * DECREASE
         else:
-            guess = max(1.0, sent * DECREASE)
-        guess = max(1.0, guess)
-        if same_event:
-            # A reply from the same burst: the largest sound guess wins, never above the rate before it.
-            self.learned_rate = max(self.learned_rate or 1.0, min(guess, current or guess))
-            return
-        self._rate_before = self.learned_rate
-        self.learned_rate = guess
+            guess = sum(k for t, k in self._sent if ticket - 1.0 < t <= ticket + 1.0) * DECREASE
+        self._rate_before = current
+        self.learned_rate = max(1.0, guess)
         self._decreased_at = time.monotonic()
-        self.in_flight_limit = max(1.0, min(self.in_flight_limit, self._in_flight + accepted + 1) * DECREASE)
+        self.in_flight_limit = max(self.learned_rate, self.in_flight_limit * DECREASE, 1.0)
         self._slow_start = False
         self._credit = 0
 

@@ -16,12 +16,12 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from lib.graph.clouds import CLOUD_NAMES, CLOUDS, SANDBOX
+from lib.model.ids import is_guid
 
 AUTH_KINDS = ("client_credentials", "device_code")
 FIELDS = ("name", "cloud", "graph_base_url", "authority", "tenant_id", "client_id", "auth", "client_secret",
           "client_secret_env", "organizer", "ca_bundle")
 OPTIONAL_FIELDS = ("max_requests_per_second", "bookings")
-_GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _TENANT_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.-]*\.[A-Za-z]{2,}$")  # contoso.onmicrosoft.com
 
@@ -33,10 +33,6 @@ class ProfileError(ValueError):
         super().__init__(f"{field_name}: {message}" if field_name else message)
         self.field = field_name
         self.message = message
-
-
-def is_guid(value: str) -> bool:
-    return bool(_GUID.match(value or ""))
 
 
 @dataclass
@@ -132,19 +128,7 @@ class Profile:
             raise ProfileError("organizer", f"{organizer!r} is neither a user object id (a GUID) nor a user "
                                             "principal name such as ana@contoso.com")
 
-        client_secret = d.get("client_secret") or ""
-        if not isinstance(client_secret, str):
-            raise ProfileError("client_secret", "must be text")
-        secret_env = get("client_secret_env")
-        if secret_env and not _ENV_NAME.match(secret_env):
-            raise ProfileError("client_secret_env", f"{secret_env!r} is not an environment variable name; it names "
-                                                    "the variable holding the secret (e.g. GRAPH_CLIENT_SECRET), "
-                                                    "not the secret itself")
-        if auth == "client_credentials" and not (client_secret or secret_env):
-            raise ProfileError("client_secret_env", "client_credentials needs a client secret: name the environment "
-                                                    "variable holding it in client_secret_env (recommended), or put "
-                                                    "it in client_secret")
-
+        client_secret, secret_env = _secret_fields(d, auth)
         ca_bundle = _ca_bundle(get("ca_bundle"), base_dir)
         rate = _rate(d.get("max_requests_per_second"))
         bookings = _bookings(d.get("bookings"))
@@ -203,10 +187,6 @@ class Profile:
     @property
     def is_sandbox(self) -> bool:
         return self.cloud == SANDBOX
-
-    @property
-    def is_app_only(self) -> bool:
-        return self.auth == "client_credentials"
 
     @property
     def graph_host(self) -> str:
@@ -313,6 +293,54 @@ def _url(name: str, value: str) -> str:
     if parts.query or parts.fragment:
         raise ProfileError(name, f"{value!r} must not have a query or fragment")
     return value.rstrip("/")
+
+
+def _secret_fields(d: dict, auth: str) -> tuple[str, str]:
+    """(client_secret, client_secret_env), checked: an app needs one of them."""
+    client_secret = d.get("client_secret") or ""
+    if not isinstance(client_secret, str):
+        raise ProfileError("client_secret", "must be text")
+    secret_env = _text(d, "client_secret_env")
+    if secret_env and not _ENV_NAME.match(secret_env):
+        raise ProfileError("client_secret_env", f"{secret_env!r} is not an environment variable name; it names "
+                                                "the variable holding the secret (e.g. GRAPH_CLIENT_SECRET), "
+                                                "not the secret itself")
+    if auth == "client_credentials" and not (client_secret or secret_env):
+        raise ProfileError("client_secret_env", "client_credentials needs a client secret: name the environment "
+                                                "variable holding it in client_secret_env (recommended), or put "
+                                                "it in client_secret")
+    return client_secret, secret_env
+
+
+def _ca_bundle(ca_bundle: str, base_dir) -> str:
+    """The CA file's absolute path (relative to the profile's folder), which must exist; "" for none."""
+    if ca_bundle:
+        ca_path = Path(ca_bundle).expanduser()
+        if not ca_path.is_absolute() and base_dir is not None:
+            ca_path = Path(base_dir) / ca_path
+        if not ca_path.is_file():
+            raise ProfileError("ca_bundle", f"file {ca_path} not found; it must be the PEM file of the "
+                                            "certificate authority to trust (the sandbox writes ca.pem "
+                                            "into its data folder)")
+        ca_bundle = str(ca_path)
+    return ca_bundle
+
+
+def _rate(rate) -> float | None:
+    """The optional request-rate ceiling, a number above 0."""
+    if rate is not None and rate != "":
+        if isinstance(rate, bool) or not isinstance(rate, (int, float, str)):
+            raise ProfileError("max_requests_per_second", "must be a number of requests per second, e.g. 20")
+        try:
+            rate = float(rate)
+        except ValueError:
+            raise ProfileError("max_requests_per_second",
+                               f"{rate!r} is not a number; use e.g. 20 requests per second") from None
+        if not rate > 0:
+            raise ProfileError("max_requests_per_second", "must be more than 0 (leave it out for no ceiling)")
+    else:
+        rate = None
+    return rate
 
 
 def _endpoints(cloud: str, tenant_id: str, graph_base_url: str, authority: str) -> tuple[str, str]:

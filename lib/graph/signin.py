@@ -6,6 +6,7 @@ so a second run signs in silently. Tokens are never logged or put in an exceptio
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 import os
@@ -20,6 +21,7 @@ import msal
 import requests
 
 from lib.graph.clouds import scopes_for
+from lib.graph.explain import aadsts_in, explain_sign_in
 from lib.datafolder import token_cache_dir
 from lib.graph.profile import Profile, ProfileError
 
@@ -94,7 +96,7 @@ class MsalTokenProvider(TokenProvider):
         self._expires_at = 0.0
         self._account_name = ""
         self._cache = msal.SerializableTokenCache()
-        self._load_cache()
+        self._cache_mtime: int | None = None
         self._session = _TimeoutSession(profile.verify, HTTP_TIMEOUT)
         self._app = None  # built on first use: building it may fetch the authority's metadata
 
@@ -104,8 +106,11 @@ class MsalTokenProvider(TokenProvider):
         with self._lock:
             if not force_refresh and self._token and time.time() < self._expires_at - EXPIRY_MARGIN_SECONDS:
                 return self._token
+            with self._shared_cache():
+                self._load_cache()  # tokens the other process got since are used, not fetched again
             result = self._acquire(force_refresh)
-            self._save_cache()
+            with self._shared_cache():
+                self._save_cache()
             if "access_token" not in result:
                 raise _auth_error(result, self.profile)
             self._token = result["access_token"]
@@ -120,17 +125,6 @@ class MsalTokenProvider(TokenProvider):
         if self.kind == "app":
             return f"app {self.profile.client_id}"
         return self._account_name
-
-    def sign_out(self) -> None:
-        """Forget this connection's cached tokens (memory and file)."""
-        with self._lock:
-            self._token, self._expires_at, self._account_name = "", 0.0, ""
-            self._cache = msal.SerializableTokenCache()
-            self._app = None
-            try:
-                self.cache_path.unlink()
-            except FileNotFoundError:
-                pass
 
     # -- MSAL -----------------------------------------------------------------------------------
     def _application(self):
@@ -216,10 +210,15 @@ class MsalTokenProvider(TokenProvider):
 
     # -- cache file -----------------------------------------------------------------------------
     def _load_cache(self) -> None:
+        """Read the cache file if another process (the app, the CLI) changed it since we last did."""
+        try:
+            changed = self.cache_path.stat().st_mtime_ns
+        except OSError:
+            return
+        if changed == self._cache_mtime:
+            return
         try:
             text = self.cache_path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            return
         except OSError as exc:
             log.warning("token cache %s unreadable (%s); signing in afresh", self.cache_path, exc.strerror)
             return
@@ -227,12 +226,37 @@ class MsalTokenProvider(TokenProvider):
             self._cache.deserialize(text)
         except ValueError:
             log.warning("token cache %s is damaged; signing in afresh", self.cache_path)
+        self._cache_mtime = changed
 
     def _save_cache(self) -> None:
         if not self._cache.has_state_changed:
             return
         write_private(self.cache_path, self._cache.serialize())
         self._cache.has_state_changed = False
+        try:
+            self._cache_mtime = self.cache_path.stat().st_mtime_ns
+        except OSError:
+            self._cache_mtime = None
+
+    @contextlib.contextmanager
+    def _shared_cache(self):
+        """The lock the app and the CLI take around reading and writing one cache file (an OS lock, so a
+        killed process never leaves it held)."""
+        from filelock import FileLock, Timeout
+
+        self.cache_path.parent.mkdir(parents=True, exist_ok=True)
+        lock = FileLock(str(self.cache_path) + ".lock", timeout=30)
+        try:
+            lock.acquire()
+        except Timeout:
+            raise AuthError(f"The sign-in cache {self.cache_path} stayed locked by another Appointment Studio "
+                            "window or command for 30 seconds.",
+                            "Wait for the other sign-in to finish (or close it), then try again.",
+                            code="cache_locked") from None
+        try:
+            yield
+        finally:
+            lock.release()
 
 
 class StaticTokenProvider(TokenProvider):
@@ -273,11 +297,14 @@ def token_cache_path(profile: Profile) -> Path:
 
 
 def write_private(path: Path, text: str) -> None:
-    """Write ``text`` atomically to a file only its owner can read (0600)."""
+    """Write ``text`` atomically to a file only its owner can read, where the OS has such permissions.
+
+    ``mkstemp`` creates the file readable by its owner only (0600 on POSIX); ``os.replace`` swaps it in
+    whole, so a reader in another process never sees half a cache.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=str(path.parent))
     try:
-        os.fchmod(fd, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
         os.replace(tmp, path)
@@ -287,7 +314,8 @@ def write_private(path: Path, text: str) -> None:
         except OSError:
             pass
         raise
-    os.chmod(path, 0o600)
+    if os.name == "posix":
+        os.chmod(path, 0o600)
 
 
 def _print_device_code(flow: dict) -> None:
@@ -297,60 +325,16 @@ def _print_device_code(flow: dict) -> None:
 
 # -- MSAL error dicts to plain words -----------------------------------------------------------------
 def _auth_error(result: dict, profile: Profile) -> AuthError:
+    """An ``AuthError`` worded by the one explanation table (``lib.graph.explain``)."""
     error = (result or {}).get("error") or "unknown_error"
     description = _clean((result or {}).get("error_description") or "", profile)
     codes = (result or {}).get("error_codes") or []
-    aadsts = codes[0] if codes else _aadsts_in(description)
+    aadsts = codes[0] if codes else aadsts_in(description)
     secret_place = (f"the environment variable {profile.client_secret_env}" if profile.client_secret_env
                     else "the profile's client_secret")
-    first_line = description.splitlines()[0] if description else error
-
-    def err(explanation, fix):
-        return AuthError(explanation, fix, code=error, aadsts=aadsts)
-
-    if aadsts == 7000215 or (error == "invalid_client" and "secret" in description.lower()
-                             and aadsts not in (7000218, 700025)):
-        return err("The app's client secret was rejected (AADSTS7000215: invalid client secret).",
-                   f"Create a new secret in Entra admin center → App registrations → your app → Certificates & "
-                   f"secrets, and put its Value (not its Secret ID) in {secret_place}. Secrets also expire.")
-    if aadsts == 7000222:
-        return err("The app's client secret has expired.",
-                   f"Create a new secret (App registrations → Certificates & secrets) and put it in {secret_place}.")
-    if aadsts in (700016, 700038) or error == "unauthorized_client" and "not found" in description.lower():
-        return err(f"The app {profile.client_id} is unknown in tenant {profile.tenant_id} ({first_line}).",
-                   "Check client_id (Application (client) ID) and tenant_id in the profile, and that the app "
-                   "registration exists in that tenant and cloud.")
-    if aadsts == 7000218:
-        return err("This app is not set up for device-code sign-in: Entra expects a client secret from it.",
-                   "In Entra admin center → App registrations → your app → Authentication, turn on "
-                   "\"Allow public client flows\", or use auth client_credentials.")
-    if aadsts == 700025:
-        return err("This app is a public client, so it cannot sign in with a client secret.",
-                   "Use auth device_code for this app, or use a confidential app registration for "
-                   "client_credentials.")
-    if aadsts in (90002, 900023) or "tenant" in description.lower() and "not found" in description.lower():
-        return err(f"The tenant {profile.tenant_id} was not found in the {profile.cloud} cloud ({first_line}).",
-                   "Check tenant_id and cloud in the profile.")
-    if error in ("expired_token", "authorization_pending") or aadsts in (70019, 70016):
-        return err("The sign-in code expired before anyone entered it.",
-                   "Start the sign-in again and enter the code within the time shown.")
-    if error in ("authorization_declined", "access_denied") or aadsts == 70000 and "declin" in description.lower():
-        return err("The sign-in was declined.",
-                   "Start again and approve the request, signing in with the account that should own the meetings.")
-    if aadsts == 65001 or error == "consent_required":
-        return err("Nobody has consented to the app's permissions yet.",
-                   "An administrator must grant admin consent in Entra admin center → App registrations → your "
-                   "app → API permissions.")
-    if aadsts == 500011 or error == "invalid_resource":
-        return err(f"Entra does not know Microsoft Graph of this cloud in this tenant ({first_line}).",
-                   "Check that the profile's cloud matches the tenant: tokens do not cross clouds.")
-    if error == "invalid_scope" or aadsts in (70011, 1002012):
-        return err(f"The requested permissions were refused ({first_line}).",
-                   "Check the app's API permissions for Microsoft Graph and the profile's cloud.")
-    if error == "invalid_grant":
-        return err(f"The sign-in was refused ({first_line}).", "Sign in again.")
-    return err(f"Sign-in failed: {error}" + (f" ({first_line})" if first_line != error else "") + ".",
-               "Check the profile (cloud, tenant_id, client_id, auth) and try again.")
+    explanation, fix = explain_sign_in(error, description, aadsts, client_id=profile.client_id,
+                                       tenant_id=profile.tenant_id, cloud=profile.cloud, secret_place=secret_place)
+    return AuthError(explanation, fix, code=error, aadsts=aadsts)
 
 
 def _unreachable(exc: Exception, profile: Profile) -> AuthError:
@@ -364,13 +348,6 @@ def _unreachable(exc: Exception, profile: Profile) -> AuthError:
     else:
         fix = "Check the network connection and proxy settings (HTTPS_PROXY, NO_PROXY), then try again."
     return AuthError(f"The sign-in service at {profile.authority} could not be reached.", fix, code="unreachable")
-
-
-def _aadsts_in(text: str) -> int | None:
-    import re
-
-    match = re.search(r"AADSTS(\d+)", text)
-    return int(match.group(1)) if match else None
 
 
 def _clean(text: str, profile: Profile) -> str:

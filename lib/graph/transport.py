@@ -53,14 +53,20 @@ class Transport:
 
     # -- one request --------------------------------------------------------------------------------
     def request(self, method: str, url: str, body, *, idempotent: bool, headers: dict | None = None,
-                path: str = "", weight: int = 1, tally: Tally | None = None) -> GraphResponse:
-        """Send one request until it succeeds or the policy gives up (then raise ``GraphError``)."""
+                path: str = "", weight: int = 1, tally: Tally | None = None,
+                ticket: float | None = None) -> GraphResponse:
+        """Send one request until it succeeds or the policy gives up (then raise ``GraphError``).
+
+        ``ticket``: the throttle's turn already taken for the first attempt (``Throttle.reserve``).
+        """
         self.check_host(url)
         data = json.dumps(body, ensure_ascii=False).encode("utf-8") if body is not None else None
         client_request_id = str(uuid.uuid4())
         retry = self.retry.new()
         while True:
-            outcome = self._attempt(method, url, data, headers, client_request_id, weight, tally, retry.attempt, path)
+            outcome = self._attempt(method, url, data, headers, client_request_id, weight, tally, retry.attempt, path,
+                                    ticket)
+            ticket = None
             if isinstance(outcome, GraphResponse):
                 return outcome
             if isinstance(outcome, requests.RequestException):
@@ -79,9 +85,10 @@ class Transport:
             self._carry_out(decision, method, url)
             retry = decision.retry
 
-    def _attempt(self, method, url, data, headers, client_request_id, weight, tally, attempt, path):
+    def _attempt(self, method, url, data, headers, client_request_id, weight, tally, attempt, path, ticket=None):
         """One send: a ``GraphResponse``, a ``GraphError`` from the reply, or the transport's exception."""
-        ticket = self.throttle.acquire(weight, self.cancel)
+        if ticket is None:
+            ticket = self.throttle.acquire(weight, self.cancel)
         try:
             self.check_cancel(method, url)
             send_headers = {"Accept": "application/json", "client-request-id": client_request_id}
@@ -131,11 +138,11 @@ class Transport:
         results: dict = {}
         pending = list(items)
         while pending:
-            size = self.throttle.chunk_size(MAX_BATCH)
             decisions = []
-            for start in range(0, len(pending), size):
-                chunk = pending[start:start + size]
-                for key, spec, outcome in self._send_chunk(version, chunk, sent, url_of):
+            while pending:
+                ticket, size = self.throttle.reserve(min(MAX_BATCH, len(pending)), self.cancel)
+                chunk, pending = pending[:size], pending[size:]
+                for key, spec, outcome in self._send_chunk(version, chunk, sent, url_of, ticket):
                     if isinstance(outcome, GraphResponse):
                         results[key] = outcome
                         continue
@@ -165,7 +172,7 @@ class Transport:
         if alone:
             self.wait(max(alone), "POST", url)
 
-    def _send_chunk(self, version: str, chunk: list, sent: dict, url_of) -> list:
+    def _send_chunk(self, version: str, chunk: list, sent: dict, url_of, ticket: float) -> list:
         """One ``$batch``: (key, spec, GraphResponse | (error, failure, error once attempts run out))."""
         url = f"{self.base_url}/{version}/$batch"
         ids = {str(i + 1): (key, spec) for i, (key, spec) in enumerate(chunk)}
@@ -178,7 +185,8 @@ class Transport:
             entries.append(entry)
         try:
             outer = self.request("POST", url, {"requests": entries}, path=f"/{version}/$batch", weight=len(chunk),
-                                 idempotent=all(spec.idempotent for _, spec in chunk), tally=_tally_batch)
+                                 idempotent=all(spec.idempotent for _, spec in chunk), tally=_tally_batch,
+                                 ticket=ticket)
         except GraphError as exc:
             for key, _ in chunk:
                 sent[key] += 1

@@ -25,6 +25,7 @@ FLOW_TITLES = {
 }
 
 MEETING_ID = "{onlineMeetingId}"
+SIGNED_IN = "me"  # the organizer id the journal keeps for meetings made by the signed-in person
 
 # Step names, used as keys in results and the journal.
 STEP_MEETING = "meeting"
@@ -72,8 +73,9 @@ class SmsOptions:
 
 
 def organizer_path(auth: str, organizer_id: str = "") -> str:
-    """``/me`` for delegated sign-in, ``/users/{object id}`` for app-only."""
-    if auth == "device_code" or not organizer_id:
+    """The one place that decides ``/me`` or ``/users/{id}``: ``/me`` for delegated sign-in (and for the
+    journal's organizer ``me``), ``/users/{object id}`` for app-only."""
+    if auth == "device_code" or organizer_id in ("", SIGNED_IN):
         return "/me"
     return "/users/" + quote(organizer_id, safe="")
 

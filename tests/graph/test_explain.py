@@ -100,3 +100,26 @@ def test_a_bad_time_literal_says_to_add_an_offset():
     _, fix = explain(400, "BadRequest", "Cannot convert the literal '2024-01-19T13:38:22' to the expected type "
                      "'Edm.DateTimeOffset'.")
     assert "offset" in fix
+
+
+def test_one_table_words_sign_in_errors_too():
+    from lib.graph.explain import GRAPH_RULES, SIGN_IN_RULES, TABLE, explain_sign_in
+
+    what, fix = explain_sign_in("expired_token", "AADSTS70019: Verification code expired.", 70019)
+    assert what == "The sign-in code expired before anyone entered it." and "again" in fix
+    assert TABLE == GRAPH_RULES + SIGN_IN_RULES  # one list of match -> explanation, fix, tried in order
+
+
+def test_building_a_graph_error_does_not_consult_the_wording_table(monkeypatch):
+    import lib.graph.errors as errors
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("explain called")
+
+    monkeypatch.setattr(errors, "explain", refuse)
+    error = errors.GraphError(0, "InternalError", "boom")
+    assert error.status == 0 and error.code == "InternalError"
+    with pytest.raises(AssertionError):
+        _ = error.explanation  # worded only when someone reads it
+    given = errors.GraphError(404, "NotFound", "gone", explanation="Gone.", fix="Make it again.")
+    assert str(given) == "404 Not Found: gone" and given.fix == "Make it again."

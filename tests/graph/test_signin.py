@@ -137,3 +137,49 @@ def test_msal_error_replies_become_plain_explanations(result, words):
 def test_a_static_token_provider_refreshes_only_when_asked():
     tokens = StaticTokenProvider("a", refresh=lambda: "b")
     assert tokens.get_token() == "a" and tokens.get_token(force_refresh=True) == "b" and tokens.refreshes == 1
+
+
+# -- the cache file is portable and shared ----------------------------------------------------------
+def test_the_cache_is_written_owner_only_without_os_fchmod(tmp_path, monkeypatch):
+    from lib.graph.signin import write_private
+
+    monkeypatch.delattr("os.fchmod", raising=False)  # Windows before Python 3.13 has none
+    path = tmp_path / "cache" / "c.json"
+    write_private(path, '{"a": 1}')
+    write_private(path, '{"a": 2}')
+    assert json.loads(path.read_text()) == {"a": 2} and stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert [p.name for p in path.parent.iterdir()] == ["c.json"]  # no temporary file left behind
+
+
+def test_sign_in_imports_without_posix_only_modules(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = "import sys; sys.modules['fcntl'] = None; sys.modules['termios'] = None; import lib.graph, lib.graph.signin"
+    done = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[2], capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+
+
+def test_an_app_and_a_cli_share_one_cache_file_at_the_same_time(sandbox, own_home):
+    profile = Profile.load(sandbox.profile_path)
+    token_provider_for(profile, on_device_code=lambda flow: None).get_token()  # signed in once
+    shown, tokens, errors = [], [], []
+
+    def other_process():  # each provider keeps its own memory, as two processes do
+        try:
+            provider = token_provider_for(profile, on_device_code=shown.append)
+            tokens.append(provider.get_token(force_refresh=True))
+        except Exception as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=other_process) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == [] and len(tokens) == 6 and shown == []  # every one signed in silently from the shared cache
+    cache = token_cache_path(profile)
+    assert json.loads(cache.read_text())["RefreshToken"]  # whole and readable after concurrent writes
+    assert stat.S_IMODE(cache.stat().st_mode) == 0o600
