@@ -102,6 +102,47 @@ def set_flow(value: str) -> None:
     st.session_state["flow"] = value
 
 
+# -- where the bookings flow books ------------------------------------------------------------------
+def bookings_choice() -> dict:
+    """{"business", "service", "staff"} chosen on the Connection page, else the profile's ``bookings`` object."""
+    chosen = st.session_state.get("bookings_choice")
+    if chosen is not None:
+        return chosen
+    p = profile()
+    return dict(p.bookings) if p is not None and p.bookings else {}
+
+
+def set_bookings_choice(business: str, service: str = "", staff: list[str] | None = None) -> None:
+    """Remember where to book for this session (the next ``bookings_target`` reads it through Graph)."""
+    st.session_state["bookings_choice"] = {"business": business, "service": service, "staff": list(staff or [])}
+    st.session_state.pop("bookings_target", None)
+
+
+def bookings_target():
+    """The BookingsTarget for the active connection and choice, read through Graph once per choice.
+
+    Without a chosen business, the sandbox's first business is used; on a real tenant a business must
+    be chosen (raises ``BookingsChoiceError`` saying so). Raises GraphError/AuthError like ``client()``.
+    """
+    from lib.graph.bookings import BookingsChoiceError, choose_target, list_businesses
+
+    c = client()
+    choice = bookings_choice()
+    key = (c.profile.key, repr(sorted(choice.items())))
+    cached = st.session_state.get("bookings_target")
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    business = choice.get("business", "")
+    if not business:
+        found = list_businesses(c) if c.profile.is_sandbox else []
+        if not found:
+            raise BookingsChoiceError("Choose the booking business on the Connection page (Bookings flow).")
+        business = found[0]["id"]
+    target = choose_target(c, business, choice.get("service", ""), tuple(choice.get("staff") or ()))
+    st.session_state["bookings_target"] = (key, target)
+    return target
+
+
 def is_sandbox() -> bool:
     p = profile()
     return bool(p is not None and p.is_sandbox)
