@@ -182,7 +182,7 @@ def outcome_of(entry, *, status: str | None = None, error: str | None = None) ->
     return Outcome(key=entry.key, appointment=appt, organizer_id=entry.organizer, status=status or entry.status,
                    meeting_id=entry.meeting_id or "", join_web_url=entry.join_web_url or "",
                    client_join_web_url=entry.client_join_web_url or "", error=entry.error or "" if error is None else error,
-                   request_id=entry.request_id or "", from_journal=True)
+                   request_id=entry.request_id or "")
 
 
 def source_key(data: bytes, sheet_name: str | None) -> str:
