@@ -175,13 +175,55 @@ def _load_report(args, organizer: str):
 # -- send ---------------------------------------------------------------------------------------
 def _send(args) -> int:
     started = time.monotonic()  # the summary reports what the user waited for: reading, sign-in and sending
-    from lib.graph.signin import AuthError, token_provider_for
-    from lib.bulk.export import to_csv_bytes
-    from lib.graph import GraphError, open_client
-    from lib.bulk.journal import Journal, JournalError, default_journal_path
+    from lib.bulk.journal import JournalError
+    from lib.bulk.results import invalid_rows
+    from lib.graph import GraphError
+    from lib.graph.signin import AuthError
+
+    profile, flow, template = _send_options(args)
+    connect = _connector(args, profile)
+    client = target = None
+    if flow == BOOKINGS:  # the service decides the slots' length, so it is read before the file
+        client = connect()
+        target = _bookings_target(args, profile, client)
+        if args.duration is None:
+            args.duration = target.duration_minutes
+    report = _load_report(args, organizer=profile.organizer if profile.auth == "client_credentials" else "")
+    invalid = invalid_rows(report)
+    for row, message in invalid:
+        _say(f"Row {row} will be skipped: {message}")
+    client = client or connect()
+    journal = _open_journal()
+    printer = _ProgressPrinter()
+    try:
+        runner = _runner(args, flow, client, journal, target, printer)
+        for warning in runner.quota_warnings(report.appointments) if flow != BOOKINGS else ():
+            _say(f"warning: {warning}")
+        result = runner.run(report.appointments, source=str(Path(args.file).resolve()), invalid_rows=invalid)
+        notified = _notify_after_send(client, result, template, args.calendar) if args.notify else None
+    except GraphError as exc:
+        raise UsageError(f"{exc.explanation or exc} {exc.fix}".strip()) from None
+    except AuthError as exc:
+        raise UsageError(f"sign-in failed: {exc.explanation} {exc.fix}") from None
+    except JournalError as exc:
+        raise UsageError(str(exc)) from None
+    finally:
+        printer.close()
+        journal.close()
+    out = _write_send_results(args, flow, result, invalid, notified)
+    p = result.progress
+    _say(f"{p.created} created, {p.updated} updated, {p.existing} already existed (confirmed by Graph), "
+         f"{p.failed} failed, {len(invalid)} invalid rows in {_seconds(time.monotonic() - started)}. Results: {out}")
+    for outcome in result.outcomes:
+        if outcome.status == "failed":
+            _say(f"Rows {','.join(map(str, outcome.appointment.source_rows)) or '?'}: {outcome.error}")
+    told = notified[1] if notified else EXIT_OK
+    return EXIT_OK if result.all_done and told == EXIT_OK else EXIT_SOME_FAILED
+
+
+def _send_options(args):
+    """(profile, flow, template) once every option has been checked; nothing is read or sent before."""
     from lib.graph.profile import Profile, ProfileError
-    from lib.bulk.results import COLUMNS, invalid_rows, result_rows
-    from lib.bulk.runner import Runner
 
     try:
         profile = Profile.load(args.connection)
@@ -200,81 +242,67 @@ def _send(args) -> int:
     if flow == BOOKINGS and args.notify:
         raise UsageError("The bookings flow needs no --notify: Microsoft Bookings emails each customer their "
                          "confirmation and link. Leave --notify out.")
+    return profile, flow, template
 
-    def show_code(flow_info):
-        _say(flow_info.get("message") or f"Open {flow_info.get('verification_uri')} and enter {flow_info.get('user_code')}")
+
+def _connector(args, profile):
+    """A function that signs in (showing a device code when one is needed) and returns the Graph client."""
+    from lib.graph import open_client
+    from lib.graph.signin import AuthError, token_provider_for
 
     def connect():
         try:
             if args.notify:
                 from lib.notify.access import token_provider
-                tokens = token_provider(profile, on_device_code=show_code)  # one sign-in with the mail permissions
+                tokens = token_provider(profile, on_device_code=_show_code)  # one sign-in with the mail permissions
             else:
-                tokens = token_provider_for(profile, on_device_code=show_code)
+                tokens = token_provider_for(profile, on_device_code=_show_code)
             return open_client(profile, tokens, max_per_second=args.max_rate, max_wait=args.max_wait)
         except AuthError as exc:
             raise UsageError(f"sign-in failed: {exc.explanation} {exc.fix}") from None
+    return connect
 
-    client = target = None
-    if flow == BOOKINGS:  # the service decides the slots' length, so it is read before the file
-        client = connect()
-        target = _bookings_target(args, profile, client)
-        if args.duration is None:
-            args.duration = target.duration_minutes
-    report = _load_report(args, organizer=profile.organizer if profile.auth == "client_credentials" else "")
-    invalid = invalid_rows(report)
-    for row, message in invalid:
-        _say(f"Row {row} will be skipped: {message}")
-    client = client or connect()
+
+def _open_journal():
+    from lib.bulk.journal import Journal, JournalError, default_journal_path
+
     try:
         journal = Journal(default_journal_path())
     except JournalError as exc:
         raise UsageError(str(exc)) from None
     if journal.notice:
         _say(f"warning: {journal.notice}")
-    printer = _ProgressPrinter()
+    return journal
+
+
+def _runner(args, flow, client, journal, target, printer):
     if flow == BOOKINGS:
         from lib.bulk.bookings_runner import BookingsRunner
-        runner = BookingsRunner(client, journal, target, concurrency=min(args.concurrency, 4), on_progress=printer)
-    else:
-        runner = Runner(client, journal, flow=flow, concurrency=args.concurrency, use_batch=not args.no_batch,
-                        sms=SmsOptions() if args.sms else None, on_progress=printer)
-    try:
-        for warning in runner.quota_warnings(report.appointments) if flow != BOOKINGS else ():
-            _say(f"warning: {warning}")
-        result = runner.run(report.appointments, source=str(Path(args.file).resolve()), invalid_rows=invalid)
-        notified = _notify_after_send(client, result, template, args.calendar) if args.notify else None
-    except GraphError as exc:
-        raise UsageError(f"{exc.explanation or exc} {exc.fix}".strip()) from None
-    except AuthError as exc:
-        raise UsageError(f"sign-in failed: {exc.explanation} {exc.fix}") from None
-    except JournalError as exc:
-        raise UsageError(str(exc)) from None
-    finally:
-        printer.close()
-        journal.close()
+        return BookingsRunner(client, journal, target, concurrency=min(args.concurrency, 4), on_progress=printer)
+    from lib.bulk.runner import Runner
+    return Runner(client, journal, flow=flow, concurrency=args.concurrency, use_batch=not args.no_batch,
+                  sms=SmsOptions() if args.sms else None, on_progress=printer)
+
+
+def _write_send_results(args, flow, result, invalid, notified) -> Path:
+    """RESULTS.csv: the contract's columns, bookingAppointmentId for bookings, then notified."""
+    from lib.bulk.export import to_csv_bytes
+    from lib.bulk.results import COLUMNS, result_rows
+
     rows, columns = result_rows(result.outcomes, invalid), COLUMNS
     if flow == BOOKINGS:  # the contract: the booking's id in its own column, no onlineMeetingId
         columns = COLUMNS + ["bookingAppointmentId"]
         rows = [{**r, "onlineMeetingId": "", "bookingAppointmentId": r["onlineMeetingId"]} for r in rows]
-    labels = notified[0] if notified else {}
-    if args.notify or notified:
-        columns = columns + ([] if "notified" in columns else ["notified"])
-        for r in rows:
-            r["notified"] = labels.get(r["row"], r.get("notified", ""))
+    labels = notified[0] if notified else {}   # the contract: `notified` is empty when not asked
+    columns = columns + ([] if "notified" in columns else ["notified"])
+    for r in rows:
+        r["notified"] = labels.get(r["row"], r.get("notified", ""))
     out = Path(args.out)
     try:
         out.write_bytes(to_csv_bytes(columns, [[r[c] for c in columns] for r in rows]))
     except OSError as exc:
         raise UsageError(f"cannot write {out}: {exc.strerror}. Choose another --out path.") from None
-    p = result.progress
-    _say(f"{p.created} created, {p.updated} updated, {p.existing} already existed (confirmed by Graph), "
-         f"{p.failed} failed, {len(invalid)} invalid rows in {_seconds(time.monotonic() - started)}. Results: {out}")
-    for outcome in result.outcomes:
-        if outcome.status == "failed":
-            _say(f"Rows {','.join(map(str, outcome.appointment.source_rows)) or '?'}: {outcome.error}")
-    told = notified[1] if notified else EXIT_OK
-    return EXIT_OK if result.all_done and told == EXIT_OK else EXIT_SOME_FAILED
+    return out
 
 
 def _notify_after_send(client, result, template, calendar: bool):
