@@ -1,4 +1,4 @@
-"""The Microsoft Graph client: connection profiles and clouds, sign-in, transport with one retry policy, errors explained.
+"""The Microsoft Graph client: profiles and clouds, sign-in, transport with one retry policy, errors explained.
 
 ``open_client`` is the one way the CLI and the app build a client; the public names are exported here.
 """

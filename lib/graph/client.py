@@ -105,7 +105,9 @@ class GraphClient:
                             headers=spec.headers())
 
     def batch(self, version: str, items: list[tuple[str, RequestSpec]]) -> dict:
-        """Send requests in ``$batch`` (at most 20 an envelope, fewer while Graph throttles); key → GraphResponse | GraphError.
+        """Send requests in ``$batch`` envelopes; returns key → GraphResponse | GraphError.
+
+        An envelope carries at most 20 items, fewer while Graph throttles (``Throttle.reserve``).
 
         Items are matched by id in any order; only failed retryable items are sent again (after the
         largest ``Retry-After``, through the shared throttle); an outer 200 is not success.

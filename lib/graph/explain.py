@@ -90,8 +90,10 @@ def _with_text(head: str) -> Callable[[Case], str]:
 
 
 def _graph(status=None, code: str | None = None) -> Callable[[Case], bool]:
+    statuses = status if isinstance(status, tuple) else (status,)
+
     def match(c: Case) -> bool:
-        return (c.source == GRAPH and (status is None or c.status in (status if isinstance(status, tuple) else (status,)))
+        return (c.source == GRAPH and (status is None or c.status in statuses)
                 and (code is None or c.code_l == code))
     return match
 
@@ -177,7 +179,8 @@ GRAPH_RULES: tuple[Rule, ...] = (
          "The app waited and retried as Graph asked; if this remains, run again later, lower the concurrency, or set "
          "max_requests_per_second in the profile."),
     Rule(_graph((502, 503, 504)),
-         lambda c: f"Microsoft Graph reported {_GATEWAY[c.status]} ({c.status}) and did not recover during the retries.",
+         lambda c: f"Microsoft Graph reported {_GATEWAY[c.status]} ({c.status}) and did not recover during the "
+                   "retries.",
          "Run again later; re-sending is safe: appointments already created are not duplicated."),
     Rule(_graph(400), say=lambda c: _bad_request(c.text)),
     Rule(_graph(412), "The appointment changed since it was read (412 Precondition Failed): someone or something else "
@@ -203,7 +206,8 @@ SIGN_IN_RULES: tuple[Rule, ...] = (
          lambda c: "Create a new secret in Entra admin center → App registrations → your app → Certificates & "
                    f"secrets, and put its Value (not its Secret ID) in {c.secret_place}. Secrets also expire."),
     Rule(_sign_in(7000222), "The app's client secret has expired.",
-         lambda c: f"Create a new secret (App registrations → Certificates & secrets) and put it in {c.secret_place}."),
+         lambda c: "Create a new secret (App registrations → Certificates & secrets) and put it in "
+                   f"{c.secret_place}."),
     Rule(_sign_in(700016, 700038, also=lambda c: c.code == "unauthorized_client" and c.has("not found")),
          lambda c: f"The app {c.client_id} is unknown in tenant {c.tenant_id} ({c.first_line}).",
          "Check client_id (Application (client) ID) and tenant_id in the profile, and that the app registration "
