@@ -25,7 +25,7 @@ from typing import Callable
 
 from lib.model.appointment import Appointment, ModelError, parse_graph_time
 from lib.model.flows import (JOIN_LINK, STEP_JOIN_LINK, STEP_MEETING, STEP_SMS, STEP_VIRTUAL_APPOINTMENT,
-                             VIRTUAL_APPOINTMENT, RequestSpec, SmsOptions, organizer_path, plan, update_meeting)
+                             VIRTUAL_APPOINTMENT, RequestSpec, SmsOptions, plan, update_meeting)
 from lib.graph.client import GraphClient, GraphError
 from lib.bulk.journal import Journal, appointment_key
 
@@ -139,7 +139,6 @@ class Runner:
         self.cancel = cancel or threading.Event()
         self.progress = Progress(total=0)
         self._lock = threading.Lock()
-        self._paths: dict[str, tuple[str, str]] = {}
         self._prepared: tuple[list, list[Outcome], dict] | None = None  # quota_warnings' work, reused by run
         self.run_id = ""
 
@@ -384,25 +383,8 @@ class Runner:
 
     # -- helpers --------------------------------------------------------------------------------
     def _organizer(self, organizer: str) -> tuple[str, str]:
-        """(journal organizer id, Graph user path) for an appointment's organizer."""
-        # TODO(lead): the /me vs /users/{id} decision below becomes a call into the transport engineer's
-        # function in lib/graph once it exists; keep the (journal id, path) pair this returns.
-        profile = self.client.profile
-        if profile.auth == "device_code":
-            return "me", "/me"
-        wanted = organizer or profile.organizer
-        with self._lock:
-            if wanted in self._paths:
-                return self._paths[wanted]
-        if wanted == profile.organizer:
-            path = self.client.user_path()
-            object_id = path.rsplit("/", 1)[-1]
-        else:
-            object_id = self.client.resolve_user(wanted)["id"]
-            path = organizer_path(profile.auth, object_id)
-        with self._lock:
-            self._paths[wanted] = (object_id, path)
-        return object_id, path
+        """(journal organizer id, Graph user path) for an appointment's organizer: the client decides."""
+        return self.client.organizer(organizer)
 
     def _count(self, outcome: Outcome) -> None:
         with self._lock:

@@ -43,8 +43,6 @@ class Availability:
 
 def user_path(entry: Entry) -> str:
     """``/me`` for appointments made while signed in, ``/users/{id}`` for app-only ones."""
-    if entry.organizer in ("", "me"):
-        return "/me"
     return organizer_path("client_credentials", entry.organizer)
 
 
