@@ -219,37 +219,6 @@ def _text(d: dict, name: str) -> str:
     return value.strip()
 
 
-def _ca_bundle(ca_bundle: str, base_dir) -> str:
-    """The CA bundle's absolute path (relative to the profile's folder); it must exist."""
-    if not ca_bundle:
-        return ""
-    ca_path = Path(ca_bundle).expanduser()
-    if not ca_path.is_absolute() and base_dir is not None:
-        ca_path = Path(base_dir) / ca_path
-    if not ca_path.is_file():
-        raise ProfileError("ca_bundle", f"file {ca_path} not found; it must be the PEM file of the "
-                                        "certificate authority to trust (the sandbox writes ca.pem "
-                                        "into its data folder)")
-    return str(ca_path)
-
-
-def _rate(rate) -> float | None:
-    """The optional request-rate ceiling (requests per second)."""
-    if rate is not None and rate != "":
-        if isinstance(rate, bool) or not isinstance(rate, (int, float, str)):
-            raise ProfileError("max_requests_per_second", "must be a number of requests per second, e.g. 20")
-        try:
-            rate = float(rate)
-        except ValueError:
-            raise ProfileError("max_requests_per_second",
-                               f"{rate!r} is not a number; use e.g. 20 requests per second") from None
-        if not rate > 0:
-            raise ProfileError("max_requests_per_second", "must be more than 0 (leave it out for no ceiling)")
-    else:
-        rate = None
-    return rate
-
-
 def _bookings(value) -> dict:
     """The optional ``bookings`` object: the booking mailbox, the service (id or name) and staff (ids or UPNs)."""
     if value in (None, ""):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+from lib.screens import check_grid as grid
 from lib.screens.check_grid import CheckSession, check_frame, problem_text, timeline_frame, PROBLEM, STATUS, ERROR
 from lib.spreadsheet.check import RowResult, SheetChecker, check_sheet
 from lib.spreadsheet.columns import auto_map
