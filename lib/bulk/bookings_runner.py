@@ -59,6 +59,7 @@ class BookingsRunner:
         self.run_id = ""
         self._lock = threading.Lock()
         self._calendar: list[dict] = []
+        self._logs: dict[str, list[dict]] = {}  # requests sent per appointment, written with its outcome
 
     def prepare(self, appointments: list[Appointment]) -> list[Outcome]:
         """Journal keys: the profile, the booking mailbox and the appointment's id."""
@@ -179,17 +180,25 @@ class BookingsRunner:
         return items
 
     def _send(self, outcome: Outcome, spec: RequestSpec):
+        """Send one request; its log line waits for the outcome's own journal write (one commit, not two)."""
         try:
             response = self.client.send(spec)
         except GraphError as exc:
-            self.journal.log_request(run_id=self.run_id, key=outcome.key, step=spec.step, method=spec.method,
-                                     path=spec.path, status=exc.status or None, request_id=exc.request_id,
-                                     error=str(exc))
+            self._logs.setdefault(outcome.key, []).append(dict(
+                run_id=self.run_id, key=outcome.key, step=spec.step, method=spec.method, path=spec.path,
+                status=exc.status or None, request_id=exc.request_id, error=str(exc)))
             raise
-        self.journal.log_request(run_id=self.run_id, key=outcome.key, step=spec.step, method=spec.method,
-                                 path=spec.path, status=response.status, request_id=response.request_id)
+        self._logs.setdefault(outcome.key, []).append(dict(
+            run_id=self.run_id, key=outcome.key, step=spec.step, method=spec.method, path=spec.path,
+            status=response.status, request_id=response.request_id))
         outcome.request_id = response.request_id
         return response
+
+    def _record(self, outcome: Outcome, **fields) -> None:
+        """The outcome's fields and the requests sent for it, in one transaction."""
+        with self._lock:
+            requests = self._logs.pop(outcome.key, [])
+        self.journal.record(updates=[(outcome.key, fields)], requests=requests)
 
     # -- outcomes -------------------------------------------------------------------------------
     def _succeed(self, outcome: Outcome, booking: dict, status: str) -> None:
@@ -198,9 +207,9 @@ class BookingsRunner:
         outcome.status = status
         if not outcome.join_web_url:
             outcome.error = "Bookings returned no Teams link: check that the service is online (isLocationOnline)."
-        self.journal.update(outcome.key, status=status, meeting_id=outcome.meeting_id,
-                            join_web_url=outcome.join_web_url, client_join_web_url=outcome.client_join_web_url,
-                            error=None, request_id=outcome.request_id or None)
+        self._record(outcome, status=status, meeting_id=outcome.meeting_id, join_web_url=outcome.join_web_url,
+                     client_join_web_url=outcome.client_join_web_url, error=None,
+                     request_id=outcome.request_id or None)
         self._count(outcome)
 
     def _fail(self, outcome: Outcome, exc: GraphError) -> None:
@@ -209,7 +218,7 @@ class BookingsRunner:
         outcome.explanation = exc.explanation or ""
         outcome.fix = UNKNOWN_ERROR_FIX if exc.status == 500 else (exc.fix or "")
         outcome.error = " ".join(p for p in (exc.explanation or str(exc), outcome.fix) if p)
-        self.journal.update(outcome.key, status="failed", error=outcome.error, request_id=outcome.request_id or None)
+        self._record(outcome, status="failed", error=outcome.error, request_id=outcome.request_id or None)
         self._count(outcome)
 
     def _count(self, outcome: Outcome) -> None:
