@@ -133,7 +133,7 @@ def when_text(appointment, zone: str | None = None) -> str:
         return ""
     tz = ZoneInfo(zone or appointment.time_zone)
     start, end = appointment.start.astimezone(tz), appointment.end.astimezone(tz)
-    return f"{start:%a %d %b %Y %H:%M}–{end:%H:%M}"
+    return f"{start:%a %Y-%m-%d %H:%M}–{end:%H:%M}"  # the app's one date format, with the weekday
 
 
 def client_text(row) -> str:
@@ -214,7 +214,7 @@ def _bar(appt, row: int, zone: str | None) -> dict:
     tz = ZoneInfo(zone or appt.time_zone)
     start, end = appt.start.astimezone(tz), appt.end.astimezone(tz)
     end_hour = end.hour + end.minute / 60 if end.date() == start.date() else 24.0
-    return {"day": start.strftime("%a %d %b %Y"), "date": start.date().isoformat(),
+    return {"day": start.strftime("%a %Y-%m-%d"), "date": start.date().isoformat(),
             "start": start.hour + start.minute / 60, "end": end_hour,
             "from": start.strftime("%H:%M"), "to": end.strftime("%H:%M"),
             "client": appt.clients_label, "row": row, "subject": appt.subject}
@@ -234,7 +234,8 @@ def timeline_chart(frame: pd.DataFrame):
             x=alt.X("start:Q", title="Time of day", scale=alt.Scale(domain=[low, high], nice=False),
                     axis=alt.Axis(tickMinStep=1, labelExpr="format(floor(datum.value), '02') + ':00'")),
             x2="end:Q",
-            y=alt.Y("day:N", title=None, sort=days),
+            # every day labelled: Vega hides labels it thinks overlap unless told not to
+            y=alt.Y("day:N", title=None, sort=days, axis=alt.Axis(labelOverlap=False, labelLimit=0)),
             color=alt.value("#5b5fc7"),
             tooltip=[alt.Tooltip("row:Q", title="Row"), alt.Tooltip("client:N", title="Client"),
                      alt.Tooltip("day:N", title="Day"), alt.Tooltip("from:N", title="From"),

@@ -90,7 +90,8 @@ def test_the_check_frame_has_one_line_per_row_with_status_and_problem():
     assert list(frame[grid.ROW]) == [2, 3]
     assert list(frame[grid.STATUS]) == [grid.OK, grid.ERROR]
     assert "ben.example.com" in frame[grid.PROBLEM][1]
-    assert frame[grid.TIME][0] == "Mon 01 Mar 2027 09:00–09:30"
+    assert frame[grid.TIME][0] == "Mon 2027-03-01 09:00–09:30"
     timeline = grid.timeline_frame(report, zone="UTC")
     assert len(timeline) == 1 and timeline["start"][0] == 9.0
-    assert grid.timeline_chart(timeline).to_dict()["mark"]["type"] == "bar"
+    chart = grid.timeline_chart(timeline).to_dict()
+    assert chart["mark"]["type"] == "bar" and chart["encoding"]["y"]["axis"]["labelOverlap"] is False
