@@ -11,6 +11,8 @@ Layout:
     identity/                       discovery, token, device code, approval page (urls/responses/models/tokens)
     graph/                          urls.py (the whole surface), responses.py, models.py, exceptions.py,
                                     odata.py, dispatch.py, batch.py, asgi.py
+    bookings/                       Microsoft Bookings (§14): urls.py, responses.py, models.py, rules.py, store.py,
+                                    concurrency.py (4 in flight per app + mailbox)
     faults.py                       latency, rate limit, injected faults (pure ASGI middleware)
     inspection.py                   /_sandbox/stats, /_sandbox/meetings, /_sandbox/config
 """

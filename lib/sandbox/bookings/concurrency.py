@@ -35,7 +35,7 @@ class MailboxConcurrencyLimit:
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http" or not is_graph_path(scope["path"]):
             return await self.app(scope, receive, send)
-        mailbox = mailbox_of(scope.get("raw_path", b"").decode("latin-1") or scope["path"])
+        mailbox = mailbox_of((scope.get("raw_path") or scope["path"].encode()).decode("latin-1"))
         claims = authenticate(scope, self.verifier) if mailbox else None
         if mailbox is None or isinstance(claims, InvalidToken):
             return await self.app(scope, receive, send)
