@@ -12,9 +12,12 @@ Layout:
     graph/                          urls.py (the whole surface), responses.py, models.py, exceptions.py,
                                     odata.py, dispatch.py, batch.py, asgi.py
     mail/                           §15 mail and calendar: urls, responses, models (messages, events rules),
-                                    store (SQL), gate (4 concurrent per app + mailbox), inbox page
+                                    store (SQL), inbox page
+    bookings/                       Microsoft Bookings (§14): urls.py, responses.py, models.py, rules.py, store.py,
+                                    concurrency.py (which mailbox a path books in)
+    mailbox_gate.py                 4 requests in flight per app + mailbox (Outlook and Bookings)
     faults.py                       latency, rate limit, injected faults (pure ASGI middleware)
-    inspection.py                   /_sandbox/stats, /meetings, /mail, /events, /config
+    inspection.py                   /_sandbox/stats, /meetings, /mail, /events, /bookings, /config
 """
 from .process import SandboxProcess, SandboxStartError, start_sandbox_process
 

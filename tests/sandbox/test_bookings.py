@@ -212,6 +212,7 @@ def test_create_errors_missing_service_unknown_service_bad_times_unknown_propert
              ({**good, "startDateTime": {"dateTime": "tomorrow", "timeZone": "UTC"}}, "Cannot convert"),
              ({**good, "startDateTime": {"dateTime": "2030-01-01T10:00:00", "timeZone": "Mars/Olympus"}},
               "not a known time zone"),
+             ({**good, "isLocationOnline": "yes"}, "Edm.Boolean"),
              ({**good, "colour": "blue"}, "does not exist on type")]
     for body, message in cases:
         assert_graph_error(app_graph.post(APPTS, json=body), 400, "BadRequest", message)

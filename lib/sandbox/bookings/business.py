@@ -33,6 +33,12 @@ class Service:
         }
 
 
+def business_hours() -> list[dict[str, Any]]:
+    """bookingWorkHours for the week: Mon-Fri 08:00-18:00, closed at the weekend."""
+    return [{"day": day, "timeSlots": [{"startTime": OPEN, "endTime": CLOSE}] if day in WEEKDAYS else []}
+            for day in DAYS]
+
+
 def stable_id(*parts: str) -> str:
     return str(uuid.uuid5(_IDS, "/".join(parts)))
 
@@ -53,8 +59,7 @@ class Business:
         return {s["id"] for s in self.staff}
 
     def hours(self) -> list[dict[str, Any]]:
-        return [{"day": day, "timeSlots": [{"startTime": OPEN, "endTime": CLOSE}] if day in WEEKDAYS else []}
-                for day in DAYS]
+        return business_hours()
 
     def summary(self) -> dict[str, Any]:
         return {"id": self.id, "displayName": self.display_name}
@@ -76,12 +81,10 @@ def default_business(directory: Directory) -> Business:
     business_id = f"virtualcare@{directory.tenant_domain}"
     services = (Service(stable_id(business_id, "service", "initial"), "Initial consultation", 30, True),
                 Service(stable_id(business_id, "service", "follow-up"), "Follow-up", 15, False))
-    hours = [{"day": day, "timeSlots": [{"startTime": OPEN, "endTime": CLOSE}] if day in WEEKDAYS else []}
-             for day in DAYS]
     staff = tuple({
         "id": stable_id(business_id, "staff", user.id), "displayName": user.display_name,
         "emailAddress": user.mail, "role": "administrator" if i == 0 else "teamMember",
-        "timeZone": TIME_ZONE, "useBusinessHours": True, "workingHours": hours,
+        "timeZone": TIME_ZONE, "useBusinessHours": True, "workingHours": business_hours(),
         "availabilityIsAffectedByPersonalCalendar": False, "isEmailNotificationEnabled": True,
         "membershipStatus": "active", "colorIndex": i,
     } for i, user in enumerate(directory.users))

@@ -39,6 +39,7 @@ CUSTOMER_PROPERTIES = ("id", "displayName", "emailAddress", "addresses", "phones
                        "lastUpdatedDateTime")
 EMAIL = re.compile(r"[^@\s]+@[^@\s.]+(?:\.[^@\s.]+)+")
 NO_SELF_SERVICE = "00000000-0000-0000-0000-000000000000"
+BOOLEANS = ("isLocationOnline", "optOutOfCustomerEmail", "smsNotificationsEnabled", "isCustomerAllowedToManageBooking")
 
 
 def _new_id() -> str:
@@ -131,7 +132,7 @@ class BookingsBackend:
                                                                                       "customers"))]
         if caller.is_app:
             check_app_booking(business, service, start, end, staff_ids, _now())
-        resource = {k: v for k, v in body.items() if k not in SERVER_SET and not k.startswith("@")}
+        resource = _writable(body)
         now = iso_utc(_now())
         resource.update({"id": _new_id(), "selfServiceAppointmentId": NO_SELF_SERVICE, "serviceId": service.id,
                          "serviceName": body.get("serviceName") or service.name, "customers": customers,
@@ -172,7 +173,7 @@ class BookingsBackend:
         if caller.is_app and any(k in body for k in ("start", "end", "startDateTime", "endDateTime", "serviceId",
                                                      "staffMemberIds")):
             check_app_booking(business, service, start, end, staff_ids, _now())
-        updated.update({k: v for k, v in body.items() if k not in SERVER_SET and not k.startswith("@")})
+        updated.update(_writable(body))
         if "serviceId" in body and "serviceName" not in body:
             updated["serviceName"] = service.name
         updated.update({"staffMemberIds": staff_ids, "lastUpdatedDateTime": iso_utc(_now())})
@@ -289,6 +290,15 @@ class BookingsBackend:
         resource["anonymousJoinWebUrl"] = (
             f"https://visit.teams.microsoft.com/webrtc-svc/api/route?tid={self.directory.tenant_id}"
             f"&convId=19:meeting_{thread}@thread.v2" if service.anonymous_join else None)
+
+
+def _writable(body: dict[str, Any]) -> dict[str, Any]:
+    """The client-settable properties of a body, booleans checked (a JSON boolean, as Graph wants)."""
+    out = {k: v for k, v in body.items() if k not in SERVER_SET and not k.startswith("@")}
+    for name in BOOLEANS:
+        if name in out:
+            out[name] = odata.expect_bool(out[name], name)
+    return out
 
 
 def _list(value: Any, name: str) -> list[Any]:
