@@ -6,6 +6,7 @@
 For each N, on one sandbox started with --latency 100 and the delegated (device-code) profile:
   send   `python -m lib send FILE --connection PROFILE --flow join-link` (checks, journal, RESULTS.csv)
   peer   `python bench/peer_httpx.py FILE --connection PROFILE` (msal + httpx asyncio, $batch 20 × 8)
+  sdk    `python bench/peer_sdk.py FILE --connection PROFILE` (msgraph-sdk, 16 in flight, no $batch), if installed
   rerun  `send` of the same file again: every row confirmed by Graph; HTTP requests counted by the sandbox.
 Both sign in once beforehand (a warm-up run of 20 rows), so sign-in is cached for both as in daily use.
 Each measured run uses new Appointment IDs (rows really created). Figures go to bench/results/e2e.json.
@@ -29,6 +30,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from lib.sandbox.process import start_sandbox_process  # noqa: E402
+
+try:  # the official SDK peer runs when bench/requirements.txt is installed
+    import msgraph  # noqa: F401
+    HAVE_SDK = True
+except ImportError:
+    HAVE_SDK = False
 
 
 def write_clients(path: Path, n: int, tag: str) -> Path:
@@ -58,18 +65,23 @@ def commands(proc, work: Path, csv_path: Path, name: str) -> dict[str, list[str]
                  "--flow", "join-link", "--out", str(work / f"{name}-send.csv")],
         "peer": [sys.executable, str(ROOT / "bench" / "peer_httpx.py"), str(csv_path), "--connection",
                  str(proc.profile_path), "--flow", "join-link", "--out", str(work / f"{name}-peer.csv")],
+        **({"sdk": [sys.executable, str(ROOT / "bench" / "peer_sdk.py"), str(csv_path), "--connection",
+                    str(proc.profile_path), "--out", str(work / f"{name}-sdk.csv")]} if HAVE_SDK else {}),
     }
 
 
 def measure(proc, work: Path, env: dict, n: int, repeat: int) -> dict:
-    figures: dict = {"rows": n, "send_seconds": [], "peer_seconds": []}
+    who_runs = ("peer", "send", "sdk") if HAVE_SDK else ("peer", "send")
+    figures: dict = {"rows": n, **{f"{who}_seconds": [] for who in who_runs}}
     for r in range(repeat):
-        for who in ("peer", "send"):  # alternate, so neither always runs on a warmer machine
+        for who in who_runs:  # alternate, so none always runs on a warmer machine
             path = write_clients(work / f"{who}-{n}-{r}.csv", n, f"{who[0]}{uuid.uuid4().hex[:6]}")
             elapsed, _ = timed(commands(proc, work, path, f"{who}-{n}-{r}")[who], env)
             figures[f"{who}_seconds"].append(round(elapsed, 3))
     best_send, best_peer = min(figures["send_seconds"]), min(figures["peer_seconds"])
     figures["send_over_peer"] = round(best_send / best_peer, 2)
+    if HAVE_SDK:
+        figures["sdk_over_send"] = round(min(figures["sdk_seconds"]) / best_send, 2)
     # Re-run the last file `send` created: every row is confirmed by Graph, in batches.
     before = proc.stats()["requests"]
     elapsed, done = timed(commands(proc, work, path, f"rerun-{n}")["send"], env)
