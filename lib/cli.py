@@ -255,6 +255,10 @@ def _connector(args, profile):
             if args.notify:
                 from lib.notify.access import token_provider
                 tokens = token_provider(profile, on_device_code=_show_code)  # one sign-in with the mail permissions
+            elif (args.flow or "") == BOOKINGS:
+                from lib.graph.bookings import BOOKINGS_PERMISSIONS
+                from lib.graph.signin import token_provider_with
+                tokens = token_provider_with(profile, BOOKINGS_PERMISSIONS, "bookings", on_device_code=_show_code)
             else:
                 tokens = token_provider_for(profile, on_device_code=_show_code)
             return open_client(profile, tokens, max_per_second=args.max_rate, max_wait=args.max_wait)

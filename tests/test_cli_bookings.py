@@ -52,3 +52,13 @@ def test_bookings_options_need_the_bookings_flow(sandbox, tmp_path):
     done = run_cli("send", path, "--connection", sandbox.profile_path, "--flow", "join-link",
                    "--business", "x@example.com", home=tmp_path)
     assert done.returncode == 2 and "go with --flow bookings" in done.stderr
+
+
+def test_send_bookings_signed_in_asks_for_the_bookings_permissions_and_books(sandbox, tmp_path):
+    tag = unique_tag("CBD")
+    path = write_csv(tmp_path / "clinic.csv", clinic_csv(2, tag))
+    out = tmp_path / "RESULTS.csv"
+    done = run_cli("send", path, "--connection", sandbox.profile_path, "--flow", "bookings",
+                   "--tz", "America/New_York", "--out", out, home=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert {r["status"] for r in read_results(out)} == {"created"}

@@ -112,6 +112,26 @@ def bookings_choice() -> dict:
     return dict(p.bookings) if p is not None and p.bookings else {}
 
 
+def bookings_client():
+    """A client whose delegated sign-in also carries the Bookings permissions (asked for only for Bookings)."""
+    p = profile()
+    if p is None:
+        return None
+    if p.auth == "client_credentials":
+        return client()  # an app's token already holds what it was granted
+    current = st.session_state.get("bookings_client")
+    if current is not None and current.profile.key == p.key:
+        return current
+    from lib.graph import open_client
+    from lib.graph.bookings import BOOKINGS_PERMISSIONS
+    from lib.graph.signin import token_provider_with
+
+    tokens = token_provider_with(p, BOOKINGS_PERMISSIONS, "bookings", on_device_code=_quiet if p.is_sandbox else None)
+    current = open_client(p, tokens)
+    st.session_state["bookings_client"] = current
+    return current
+
+
 def set_bookings_choice(business: str, service: str = "", staff: list[str] | None = None) -> None:
     """Remember where to book for this session (the next ``bookings_target`` reads it through Graph)."""
     st.session_state["bookings_choice"] = {"business": business, "service": service, "staff": list(staff or [])}
@@ -126,7 +146,7 @@ def bookings_target():
     """
     from lib.graph.bookings import BookingsChoiceError, choose_target, list_businesses
 
-    c = client()
+    c = bookings_client()
     choice = bookings_choice()
     key = (c.profile.key, repr(sorted(choice.items())))
     cached = st.session_state.get("bookings_target")

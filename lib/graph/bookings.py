@@ -14,6 +14,8 @@ from lib.graph.client import GraphClient
 from lib.graph.errors import GraphError
 from lib.model.bookings import BookingRules, BookingsTarget, business_path
 
+# Delegated permissions the bookings flow asks for, only when it runs (graph-reference §14)
+BOOKINGS_PERMISSIONS = ("Bookings.Read.All", "BookingsAppointment.ReadWrite.All")
 BUSINESS_LIST_CAP = 500  # Graph returns at most 500 businesses and offers no paging for them
 MAX_PAGES = 200          # a server that kept sending nextLinks must not keep us here forever
 

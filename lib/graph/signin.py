@@ -287,6 +287,23 @@ def token_provider_for(profile: Profile, *, on_device_code: Callable[[dict], Non
     return MsalTokenProvider(profile, on_device_code=on_device_code, cancel=cancel)
 
 
+def token_provider_with(profile: Profile, permissions: tuple[str, ...], purpose: str, *,
+                        on_device_code: Callable[[dict], None] | None = None,
+                        cancel: threading.Event | None = None) -> TokenProvider:
+    """Tokens that also carry delegated ``permissions`` (mail, Bookings), asked for only when that work is done.
+
+    Kept in a cache file of its own (``…-{purpose}.json``), so the meetings' sign-in is never widened behind
+    the user's back. App-only ``.default`` tokens already hold whatever the app was granted.
+    """
+    path = token_cache_path(profile)
+    provider = MsalTokenProvider(profile, on_device_code=on_device_code, cancel=cancel,
+                                 cache_path=path.with_name(f"{path.stem}-{purpose}.json"))
+    if profile.auth != "client_credentials":
+        root = profile.graph_base_url.rstrip("/")
+        provider.scopes = [*provider.scopes, *(f"{root}/{name}" for name in permissions)]
+    return provider
+
+
 def token_cache_path(profile: Profile) -> Path:
     """This profile's cache file; the sandbox's address and CA are part of the name (each sandbox differs)."""
     parts = [profile.key, profile.graph_base_url.lower(), profile.authority.lower()]

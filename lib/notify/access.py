@@ -9,24 +9,15 @@ import jwt
 
 from lib.graph.client import GraphClient, GraphError
 from lib.graph.profile import Profile
-from lib.graph.signin import AuthError, MsalTokenProvider, TokenProvider, token_cache_path
+from lib.graph.signin import AuthError, TokenProvider, token_provider_with
 
 MAIL_PERMISSIONS = ("Mail.Send", "Mail.ReadWrite", "Calendars.ReadWrite")
 
 
 def token_provider(profile: Profile, *, on_device_code: Callable[[dict], None] | None = None,
                    cancel: threading.Event | None = None) -> TokenProvider:
-    """Tokens for notifications; delegated ones ask for the mail and calendar permissions too.
-
-    Kept in a cache file of its own, so the meetings' sign-in is never widened behind the user's back.
-    """
-    path = token_cache_path(profile)
-    provider = MsalTokenProvider(profile, on_device_code=on_device_code, cancel=cancel,
-                                 cache_path=path.with_name(path.stem + "-mail.json"))
-    if profile.auth != "client_credentials":
-        root = profile.graph_base_url.rstrip("/")
-        provider.scopes = [*provider.scopes, *(f"{root}/{name}" for name in MAIL_PERMISSIONS)]
-    return provider
+    """Tokens for notifications; delegated ones ask for the mail and calendar permissions too."""
+    return token_provider_with(profile, MAIL_PERMISSIONS, "mail", on_device_code=on_device_code, cancel=cancel)
 
 
 def granted(client: GraphClient) -> set[str] | None:
