@@ -1,7 +1,9 @@
 """What can be done to an appointment after it was created: refresh links, update, delete, text clients.
 
 Each action is a list of request specs (the same objects the flows use), so the app can preview it
-and the Graph client sends it; ``apply`` writes what came back into the journal.
+and the Graph client sends it; ``apply`` writes what came back into the journal. Teams meetings and
+Bookings appointments (``flow == "bookings"``: organizer = the booking mailbox, meeting id = the
+bookingAppointment id) share the action names; ``plan_action`` picks each one's requests.
 """
 
 from __future__ import annotations
@@ -11,9 +13,11 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from urllib.parse import quote
 
+from lib.model import bookings
 from lib.model.appointment import ModelError, format_graph_time
-from lib.model.flows import VIRTUAL_APPOINTMENT, RequestSpec, organizer_path, reminder_sms_body, sms_body
+from lib.model.flows import BOOKINGS, VIRTUAL_APPOINTMENT, RequestSpec, organizer_path, reminder_sms_body, sms_body
 from lib.bulk.journal import Entry, Journal, utc_text
+from lib.graph.errors import GraphError
 from lib.screens.appointments_view import clients_text, local_start
 
 REFRESH = "refresh"
@@ -21,6 +25,10 @@ UPDATE = "update"
 DELETE = "delete"
 SMS_CONFIRMATION = "sms-confirmation"
 SMS_REMINDER = "sms-reminder"
+CANCEL = "cancel"          # Bookings only: cancel with a message the customer receives
+
+GONE = "gone"              # journal status: Graph answered 404 to a refresh (deleted there, or a reset tenant)
+CANCELLED = "cancelled"    # journal status: a Bookings appointment cancelled from here
 
 ACTION_TITLES = {
     REFRESH: "Refresh join links",
@@ -29,6 +37,18 @@ ACTION_TITLES = {
     SMS_CONFIRMATION: "Text the join link (confirmation)",
     SMS_REMINDER: "Text a reminder (15 minutes before)",
 }
+BOOKING_TITLES = {
+    REFRESH: "Refresh from Bookings",
+    UPDATE: "Reschedule",
+    CANCEL: "Cancel with a message",
+    DELETE: "Delete the booking",
+}
+CANCEL_NOTE = ("Bookings emails the customer the cancellation with your message (unless the booking opted out "
+               "of customer email).")
+CANCEL_PERMISSION_FIX = ("Cancelling through an app-only connection needs the Microsoft Graph application "
+                         "permission Bookings.ReadWrite.All: in the Entra admin center → App registrations → your "
+                         "app → API permissions, add it and select \"Grant admin consent\", then try again. "
+                         "Bookings.Read.All and BookingsAppointment.ReadWrite.All are not enough to cancel.")
 SMS_CAVEAT = ("Text messages need a Teams Premium licence for the organizer and reach US phone numbers (+1) only; "
               "Microsoft sends them only with a delegated (signed-in) connection.")
 
@@ -41,6 +61,26 @@ class Availability:
     reason: str = ""
 
 
+def is_booking(entry: Entry) -> bool:
+    """A Microsoft Bookings appointment rather than a Teams meeting."""
+    return entry.flow == BOOKINGS
+
+
+def kind_label(entry: Entry) -> str:
+    """What the appointment is, as the table's Kind column says it."""
+    return "Bookings" if is_booking(entry) else "Teams meeting"
+
+
+def title(entry: Entry, action: str) -> str:
+    """The button's words for ``action`` on this kind of appointment."""
+    return (BOOKING_TITLES if is_booking(entry) else ACTION_TITLES)[action]
+
+
+def where(entry: Entry) -> str:
+    """The service that holds the appointment: ``Teams`` or ``Bookings``."""
+    return "Bookings" if is_booking(entry) else "Teams"
+
+
 def user_path(entry: Entry) -> str:
     """``/me`` for appointments made while signed in, ``/users/{id}`` for app-only ones."""
     if entry.organizer in ("", "me"):
@@ -50,10 +90,22 @@ def user_path(entry: Entry) -> str:
 
 def availability(entry: Entry, action: str, *, auth: str) -> Availability:
     """Can ``action`` run for ``entry`` over a connection using ``auth``?"""
+    thing = "appointment" if is_booking(entry) else "meeting"
     if not entry.meeting_id:
-        return Availability(False, "The meeting was never created; send the appointment again first.")
+        return Availability(False, f"The {thing} was never created; send the appointment again first.")
     if entry.status == "deleted":
-        return Availability(False, "The meeting was deleted.")
+        return Availability(False, f"The {thing} was deleted.")
+    if entry.status == GONE and action != REFRESH:
+        return Availability(False, f"{where(entry)} no longer holds this {thing}: send its row again to create it "
+                                   "anew.")
+    if is_booking(entry):
+        if action not in BOOKING_TITLES:
+            return Availability(False, "Bookings texts customers itself when the booking asks for it.")
+        if entry.status == CANCELLED:  # Bookings drops a cancelled appointment: nothing is left to change
+            return Availability(False, "The appointment was cancelled; Bookings no longer holds it.")
+        return Availability(True)
+    if action == CANCEL:
+        return Availability(False, "Only Bookings appointments are cancelled with a message; delete the meeting.")
     if action in (SMS_CONFIRMATION, SMS_REMINDER):
         if auth != "device_code":
             return Availability(False, "Text messages need a signed-in (device code) connection, not app-only.")
@@ -63,8 +115,10 @@ def availability(entry: Entry, action: str, *, auth: str) -> Availability:
 
 
 def plan_action(entry: Entry, action: str, *, subject: str | None = None, start: datetime | None = None,
-                end: datetime | None = None) -> list[RequestSpec]:
-    """The requests that carry out ``action`` on ``entry``'s meeting."""
+                end: datetime | None = None, message: str = "") -> list[RequestSpec]:
+    """The requests that carry out ``action`` on ``entry``'s meeting (or Bookings appointment)."""
+    if is_booking(entry):
+        return [_booking_spec(entry, action, start=start, message=message)]
     # Meeting ids are opaque and may hold characters that must be percent-encoded in a path.
     meetings = f"{user_path(entry)}/onlineMeetings/{quote(entry.meeting_id, safe='')}"
     if action == REFRESH:
@@ -102,8 +156,31 @@ def plan_action(entry: Entry, action: str, *, subject: str | None = None, start:
     raise ValueError(f"unknown action {action!r}")
 
 
+def _booking_spec(entry: Entry, action: str, *, start: datetime | None, message: str) -> RequestSpec:
+    """One request on a Bookings appointment, through the flow's own specs (lib.model.bookings)."""
+    business, booking_id = entry.organizer, entry.meeting_id
+    if action == REFRESH:
+        return bookings.get_spec(business, booking_id)
+    if action == UPDATE:
+        appt = entry.appointment()
+        if start is None or start == appt.start:
+            raise ModelError("Reschedule", "nothing changed; pick a new date or start time first")
+        # The service fixes the length: the appointment keeps its own, only moved.
+        moved = replace(appt, start=start, end=start + (appt.end - appt.start))
+        return bookings.update_spec(business, booking_id, moved)
+    if action == CANCEL:
+        if not message.strip():
+            raise ModelError("Message", "write the message Bookings sends the customer with the cancellation")
+        return bookings.cancel_spec(business, booking_id, message.strip())
+    if action == DELETE:
+        return bookings.delete_spec(business, booking_id)
+    raise ValueError(f"{action!r} is not an action on a Bookings appointment")
+
+
 def apply(journal: Journal, entry: Entry, action: str, steps: list[RequestSpec], bodies: list) -> str:
     """Record in the journal what the responses of ``steps`` say; returns a one-line summary."""
+    if is_booking(entry):
+        return _apply_booking(journal, entry, action, steps, bodies)
     if action == REFRESH:
         fields = {}
         for spec, body in zip(steps, bodies):
@@ -114,17 +191,13 @@ def apply(journal: Journal, entry: Entry, action: str, steps: list[RequestSpec],
                 fields["client_join_web_url"] = body["appointmentClientJoinWebUrl"]
             elif spec.step == "joinLink" and body.get("value"):
                 fields["client_join_web_url"] = body["value"]
+        if entry.status == GONE:  # Teams holds it again (a restored tenant): it is no longer gone
+            fields.update(status="existing", error=None)
         if fields:
             journal.update(entry.key, **fields)
         return "Join links refreshed." if fields else "The meeting answered, but without join links."
     if action == UPDATE:
-        appt = entry.appointment()
-        patch = steps[0].body or {}
-        start = _parse(patch.get("startDateTime")) or appt.start
-        end = _parse(patch.get("endDateTime")) or appt.end
-        changed = replace(appt, subject=patch.get("subject", appt.subject), start=start, end=end)
-        journal.update(entry.key, subject=changed.subject, start_utc=utc_text(changed.start), end_utc=utc_text(changed.end),
-                       document=json.dumps(changed.to_document()))
+        _record_times(journal, entry, steps[0].body or {}, subject=(steps[0].body or {}).get("subject"))
         return "Meeting updated."
     if action == DELETE:
         journal.update(entry.key, status="deleted")
@@ -135,10 +208,54 @@ def apply(journal: Journal, entry: Entry, action: str, steps: list[RequestSpec],
     return "Done."
 
 
+def _apply_booking(journal: Journal, entry: Entry, action: str, steps: list[RequestSpec], bodies: list) -> str:
+    if action == REFRESH:
+        body = bodies[0] if bodies and isinstance(bodies[0], dict) else {}
+        join, client_link = bookings.links(body)
+        fields = {k: v for k, v in (("join_web_url", join), ("client_join_web_url", client_link)) if v}
+        if entry.status == GONE:
+            fields.update(status="existing", error=None)
+        if fields:
+            journal.update(entry.key, **fields)
+        return "Bookings still holds this appointment; links refreshed." if join else \
+            "Bookings still holds this appointment (it gave no join link)."
+    if action == UPDATE:
+        _record_times(journal, entry, steps[0].body or {})
+        return "Appointment rescheduled in Bookings (same length)."
+    if action == CANCEL:
+        journal.update(entry.key, status=CANCELLED)
+        return f"Appointment cancelled in Bookings. {CANCEL_NOTE}"
+    if action == DELETE:
+        journal.update(entry.key, status="deleted")
+        return "Appointment deleted from Bookings."
+    return "Done."
+
+
+def _record_times(journal: Journal, entry: Entry, patch: dict, subject: str | None = None) -> None:
+    """The journal follows a PATCH of the subject or the times (meetings and Bookings write them differently)."""
+    appt = entry.appointment()
+    start = _parse(patch.get("startDateTime")) or appt.start
+    end = _parse(patch.get("endDateTime")) or appt.end
+    changed = replace(appt, subject=subject or appt.subject, start=start.astimezone(appt.start.tzinfo),
+                      end=end.astimezone(appt.start.tzinfo))
+    journal.update(entry.key, subject=changed.subject, start_utc=utc_text(changed.start), end_utc=utc_text(changed.end),
+                   document=json.dumps(changed.to_document()))
+
+
+def gone_text(entry: Entry) -> str:
+    """What a 404 on a refresh means, in plain words."""
+    if is_booking(entry):
+        return ("No longer in Bookings: the appointment was deleted in Bookings or the business was reset. "
+                "Sending its row again books it anew.")
+    return ("No longer in Teams: the meeting was deleted in Teams or the tenant was reset. Sending its row again "
+            "creates it anew (with new join links).")
+
+
 def run(client, journal: Journal, entry: Entry, action: str, **options) -> str:
     """Send ``action``'s requests for ``entry``, log each one under the appointment, record the outcome.
 
-    Returns what was done to whom, in one line; a failed request is logged, then its GraphError raised.
+    Returns what was done to whom, in one line; a failed request is logged, then its GraphError raised,
+    except a 404 on a refresh: that is the answer (the service no longer holds it), journaled as ``gone``.
     """
     steps = plan_action(entry, action, **options)
     bodies = []
@@ -149,6 +266,14 @@ def run(client, journal: Journal, entry: Entry, action: str, **options) -> str:
             journal.log_request(run_id=None, key=entry.key, step=spec.step, method=spec.method, path=spec.path,
                                 status=getattr(exc, "status", 0) or None,
                                 request_id=getattr(exc, "request_id", "") or None, error=str(exc))
+            if action == REFRESH and getattr(exc, "status", 0) == 404:
+                journal.update(entry.key, status=GONE, error=gone_text(entry))
+                return f"{gone_text(entry)} {done_to(entry)}"
+            app_only = getattr(client, "auth_kind", "") == "app"
+            if isinstance(exc, GraphError) and is_booking(entry) and action == CANCEL and exc.status == 403 and app_only:
+                exc.explanation = ("Bookings refused to cancel this appointment: this connection lacks the "
+                                   "permission to cancel. Nothing was cancelled and the customer was not told.")
+                exc.fix = CANCEL_PERMISSION_FIX
             raise
         journal.log_request(run_id=None, key=entry.key, step=spec.step, method=spec.method, path=spec.path,
                             status=response.status, request_id=response.request_id or None)
@@ -162,7 +287,9 @@ def done_to(entry: Entry) -> str:
     return f"For {clients_text(entry)}, {local_start(entry)} ({entry.time_zone})."
 
 
-def _parse(text: str | None) -> datetime | None:
+def _parse(text) -> datetime | None:
+    if isinstance(text, dict):  # Bookings' dateTimeTimeZone
+        return bookings.parse_date_time_zone(text)
     if not text:
         return None
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
