@@ -18,6 +18,10 @@ from lib.model.appointment import ModelError, format_graph_time
 from lib.model.flows import BOOKINGS, VIRTUAL_APPOINTMENT, RequestSpec, organizer_path, reminder_sms_body, sms_body
 from lib.bulk.journal import Entry, Journal, utc_text
 from lib.graph.errors import GraphError
+from lib.model.appointment import Client
+from lib.notify import ics
+from lib.notify.ledger import SENT, Ledger
+from lib.notify.notifier import NOTIFIED, NoticeResult, Notifier, Target, calendar_entry
 from lib.screens.appointments_view import clients_text, local_start
 
 REFRESH = "refresh"
@@ -294,3 +298,79 @@ def _parse(text) -> datetime | None:
         return None
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
+
+
+# -- the clients' emails follow the meeting (lib/notify) -------------------------------------------
+def notice_target(entry: Entry, clients: list[Client] | None = None) -> Target:
+    """The appointment as the notifier sees it, with only ``clients`` (all of them by default)."""
+    appt = entry.appointment()
+    if clients is not None:
+        appt = replace(appt, clients=tuple(clients))
+    return Target(entry.key, appt, entry.client_join_web_url or "", entry.organizer, tuple(entry.rows))
+
+
+def told_clients(ledger: Ledger, entry: Entry) -> list[Client]:
+    """The clients who were emailed about this appointment (and have not been sent its cancellation)."""
+    told = []
+    for client in entry.appointment().clients:
+        known = ledger.get(entry.key, client.email) if client.email else None
+        if known is not None and known.status == SENT and known.kind != "cancel":
+            told.append(client)
+    return told
+
+
+def follow_change(mail_client, ledger: Ledger, before: Entry, after: Entry, action: str) -> str:
+    """After a meeting was changed or deleted, the update (same UID, higher SEQUENCE) or the cancellation
+    (METHOD:CANCEL) to the clients who were told about it, and only to them; returns what was sent to whom."""
+    told = told_clients(ledger, before)
+    if is_booking(before) or action not in (UPDATE, DELETE) or not told:
+        return ""
+    notifier = Notifier(mail_client, ledger)
+    try:
+        if action == DELETE:
+            results = notifier.cancel([notice_target(before, told)])
+            return notice_summary(results, "The cancellation")
+        moved = (before.start_utc, before.end_utc) != (after.start_utc, after.end_utc)
+        # A new subject at the same time is no change the notifier sees by itself: ask for it explicitly.
+        again = set() if moved else {(after.key, c.email.lower()) for c in told}
+        return notice_summary(notifier.notify([notice_target(after, told)], again=again), "The update")
+    except GraphError as exc:
+        return f"The clients were not told: {exc.explanation or exc} {exc.fix}".strip()
+
+
+def send_again(mail_client, ledger: Ledger, entry: Entry, email: str) -> str:
+    """The explicit "Send again to Maria": her email and invitation (a higher SEQUENCE), whatever was sent before."""
+    clients = [c for c in entry.appointment().clients if c.email and c.email.lower() == email.lower()]
+    if not clients:
+        raise ModelError("Client", f"{email} is not a client of this appointment")
+    again = {(entry.key, email.lower())}
+    try:
+        results = Notifier(mail_client, ledger).notify([notice_target(entry, clients[:1])], again=again)
+    except GraphError as exc:
+        return f"Not emailed: {exc.explanation or exc} {exc.fix}".strip()
+    return notice_summary(results, "The invitation")
+
+
+def notice_summary(results: list[NoticeResult], what: str) -> str:
+    """``The update was emailed to Maria Gonzalez (maria@example.com).`` and any failure, in words."""
+    sent = [r.client for r in results if r.status == NOTIFIED]
+    failed = [r for r in results if r.status not in (NOTIFIED, "already sent")]
+    parts = []
+    if sent:
+        parts.append(f"{what} was emailed to {', '.join(_person(c) for c in sent)}.")
+    parts += [f"{what} was not emailed to {_person(r.client)}: {r.error or r.status}." for r in failed]
+    return " ".join(parts) or f"{what} had already been emailed; nothing new was sent."
+
+
+def _person(client: Client) -> str:
+    return f"{client.display_name} ({client.email})" if client.display_name else client.email
+
+
+def ics_file(entry: Entry) -> tuple[str, bytes]:
+    """(file name, bytes) of a calendar file for one appointment (METHOD:PUBLISH, for importing)."""
+    target = notice_target(entry)
+    attendees = tuple(ics.Person(c.display_name, c.email) for c in target.appointment.clients if c.email)
+    event = replace(calendar_entry(target, attendees, None),
+                    description=f"Clients: {clients_text(entry)}\nJoin: {target.join_link}" if target.join_link else "")
+    name = "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in entry.external_appointment_id or "appointment")
+    return f"{name}.ics", ics.calendar_bytes([event], ics.PUBLISH)
