@@ -7,6 +7,7 @@ import streamlit as st
 from lib.screens import actions
 from lib.screens.appointments_view import (BOOKINGS_KIND, COLUMNS, DEAD, TEAMS, entry_label, entry_rows, of_kind,
                                            run_label, selected_key, selection_for, table_key)
+from lib.notify.ledger import Ledger
 from lib.screens.bulk_job import outcome_of
 from ui import messages, navigation, results, state
 
@@ -111,7 +112,7 @@ done = st.session_state.get("ap_done")
 if done and done[0] == entry.key:
     if done[1] == "ok":
         st.success(done[2], icon=":material/check_circle:")
-    elif done[1] == "gone":
+    elif done[1] == "warn":
         st.warning(done[2], icon=":material/cloud_off:")
     else:
         messages.show_error(done[2], what="Not done")
@@ -124,6 +125,10 @@ if profile is None or entry.profile_key != profile.key:
 dead = entry.status in DEAD
 why_dead = f"This appointment is {entry.status}; this link no longer works." if dead else None
 links = st.columns(3)
+ics_name, ics_data = actions.ics_file(entry)
+links[2].download_button("Download .ics", ics_data, file_name=ics_name, mime="text/calendar", width="stretch",
+                         icon=":material/calendar_month:", disabled=dead, key=f"ap_ics_{entry.key}",
+                         help="A calendar file for this appointment, to import into Outlook or Google Calendar.")
 if entry.client_join_web_url:
     links[0].link_button("Client join link", entry.client_join_web_url, icon=":material/link:", width="stretch",
                          disabled=dead, help=why_dead)
@@ -134,14 +139,44 @@ if entry.error and not (done and done[0] == entry.key):  # the message above alr
     (st.warning if entry.status == actions.GONE else st.error)(entry.error, icon=":material/error:")
 
 
+ledger = st.cache_resource(Ledger)(str(journal.path))  # the notifications live in the journal's own file
+
+
+def mail_client():
+    """The connection with the mail permissions (a sign-in of its own when signed in: lib.notify.access)."""
+    from lib.graph import open_client
+    from lib.notify import access
+
+    cached = st.session_state.get("ap_mail_client")
+    if cached is None or cached.profile.key != profile.key:
+        show = (lambda flow: None) if profile.is_sandbox else (lambda flow: st.info(flow.get("message", "")))
+        cached = open_client(profile, access.token_provider(profile, on_device_code=show))
+        st.session_state["ap_mail_client"] = cached
+    return cached
+
+
+def tell(work) -> str:
+    """Run a notification step; a sign-in that fails is said in words, the appointment's change stands."""
+    try:
+        return work(mail_client())
+    except Exception as exc:  # AuthError and GraphError explain themselves
+        return f"The clients were not told: {getattr(exc, 'explanation', '') or exc} {getattr(exc, 'fix', '')}"
+
+
 def run_action(action: str, **options) -> None:
-    """Send an action's requests and keep what was done to whom for the message under the heading."""
+    """Send an action's requests, tell the emailed clients of a change, keep what was done to whom."""
     try:
         said = actions.run(state.client(), journal, entry, action, **options)
-        gone = (journal.get(entry.key) or entry).status == actions.GONE
-        st.session_state["ap_done"] = (entry.key, "gone" if gone else "ok", said)
     except Exception as exc:  # GraphError and ModelError explain themselves
         st.session_state["ap_done"] = (entry.key, "error", exc)
+        return
+    after = journal.get(entry.key) or entry
+    told = ""
+    if action in (actions.UPDATE, actions.DELETE) and not actions.is_booking(entry) and \
+            actions.told_clients(ledger, entry):
+        told = tell(lambda mail: actions.follow_change(mail, ledger, entry, after, action))
+    warn = after.status == actions.GONE or actions.worrying(told)
+    st.session_state["ap_done"] = (entry.key, "warn" if warn else "ok", f"{said} {told}".strip())
 
 
 def action_box(column, action: str, icon: str):
@@ -231,6 +266,29 @@ else:
         run_action(actions.SMS_REMINDER)
         st.rerun()
     st.caption(f":material/info: {actions.SMS_CAVEAT}" + (f" {sms_ok.reason}" if not sms_ok.allowed else ""))
+
+# -- the clients' emails (Teams meetings; Bookings emails its customers itself) ------------------------
+if actions.is_booking(entry):
+    st.caption(":material/mail: Bookings emails the customer the confirmation, and the cancellation when you "
+               "cancel; nothing is sent from here.")
+else:
+    st.markdown("**Clients' emails**")
+    emailed = {n.client_email: n for n in ledger.for_appointment(entry.key)}
+    with_email = [c for c in appt.clients if c.email]
+    if not with_email:
+        st.caption("No client of this appointment has an email address: tell them another way.")
+    for number, person in enumerate(with_email):
+        known, name = emailed.get(person.email.lower()), person.display_name or person.email
+        who_col, again_col = st.columns([3, 2], vertical_alignment="center")
+        who_col.write(actions.notice_line(person, known))
+        if again_col.button(f"Send again to {name}" if known else f"Email the invitation to {name}",
+                            icon=":material/forward_to_inbox:", key=f"ap_again_{number}_{entry.key}", width="stretch",
+                            disabled=dead or not entry.client_join_web_url,
+                            help="Their own join link and an .ics invitation, from the organizer's mailbox."):
+            text = tell(lambda mail: actions.send_again(mail, ledger, entry, person.email))
+            st.session_state["ap_done"] = (entry.key, "warn" if actions.worrying(text) else "ok",
+                                           f"{text} {actions.done_to(entry)}")
+            st.rerun()
 
 with st.expander("Graph requests sent for this appointment", icon=":material/history:"):
     history = journal.requests_for(entry.key)

@@ -347,7 +347,7 @@ def send_again(mail_client, ledger: Ledger, entry: Entry, email: str) -> str:
     try:
         results = Notifier(mail_client, ledger).notify([notice_target(entry, clients[:1])], again=again)
     except GraphError as exc:
-        return f"Not emailed: {exc.explanation or exc} {exc.fix}".strip()
+        return f"Not emailed: {exc.explanation or exc} {exc.fix}".strip()  # worrying() knows these words
     return notice_summary(results, "The invitation")
 
 
@@ -360,6 +360,19 @@ def notice_summary(results: list[NoticeResult], what: str) -> str:
         parts.append(f"{what} was emailed to {', '.join(_person(c) for c in sent)}.")
     parts += [f"{what} was not emailed to {_person(r.client)}: {r.error or r.status}." for r in failed]
     return " ".join(parts) or f"{what} had already been emailed; nothing new was sent."
+
+
+def notice_line(client: Client, known) -> str:
+    """One client's email state: ``Ann · ann@example.com · update sent 2026-12-01 10:00 UTC``."""
+    kinds = {"request": "invitation", "update": "update", "cancel": "cancellation"}
+    said = "not emailed yet" if known is None else (
+        f"{kinds.get(known.kind, known.kind)} {known.status} {known.updated_at.replace('T', ' ').replace('Z', ' UTC')}")
+    return f"{client.display_name or client.email} · {client.email} · {said}"
+
+
+def worrying(text: str) -> bool:
+    """Whether a notification summary says that someone was not told."""
+    return any(words in text.lower() for words in ("not emailed", "not told"))
 
 
 def _person(client: Client) -> str:
