@@ -82,7 +82,7 @@ table = st.dataframe(
     column_order=[c for c in COLUMNS if c not in ("key",)],
     column_config={
         "start": st.column_config.TextColumn("Start (its own time zone)", width="medium"),
-        "kind": st.column_config.TextColumn("Kind", width="small", help="A Teams meeting or a Bookings appointment"),
+        "kind": st.column_config.TextColumn("Kind", help="A Teams meeting or a Bookings appointment"),
         "status": st.column_config.TextColumn("Status", width="small"),
         "clients": st.column_config.TextColumn("Clients"),
         "subject": st.column_config.TextColumn("Subject"),
