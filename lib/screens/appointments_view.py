@@ -7,8 +7,13 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from lib.bulk.journal import Entry
+from lib.model.flows import BOOKINGS
 
-COLUMNS = ["key", "start", "status", "clients", "subject", "clientJoinWebUrl", "joinWebUrl", "organizer", "run",
+TEAMS, BOOKINGS_KIND = "Teams meeting", "Bookings"
+# Statuses whose links lead nowhere: deleted here, gone from the service (a 404 on refresh), cancelled.
+DEAD = ("deleted", "gone", "cancelled")
+
+COLUMNS = ["key", "start", "kind", "status", "clients", "subject", "clientJoinWebUrl", "joinWebUrl", "organizer", "run",
            "timeZone", "externalAppointmentId", "onlineMeetingId", "error"]
 
 
@@ -31,12 +36,13 @@ def entry_rows(entries: list[Entry]) -> list[dict]:
     return [{
         "key": e.key,
         "start": local_start(e),
+        "kind": BOOKINGS_KIND if e.flow == BOOKINGS else TEAMS,
         "status": e.status,
         "clients": clients_text(e),
         "subject": e.subject,
-        # A deleted meeting's links no longer work: nothing to click.
-        "clientJoinWebUrl": "" if e.status == "deleted" else e.client_join_web_url or "",
-        "joinWebUrl": "" if e.status == "deleted" else e.join_web_url or "",
+        # A deleted, gone or cancelled appointment's links no longer work: nothing to click.
+        "clientJoinWebUrl": "" if e.status in DEAD else e.client_join_web_url or "",
+        "joinWebUrl": "" if e.status in DEAD else e.join_web_url or "",
         "organizer": "signed-in user" if e.organizer == "me" else e.organizer,
         "run": e.run_id or "",
         "timeZone": e.time_zone,
@@ -44,6 +50,13 @@ def entry_rows(entries: list[Entry]) -> list[dict]:
         "onlineMeetingId": e.meeting_id or "",
         "error": e.error or "",
     } for e in entries]
+
+
+def of_kind(entries: list[Entry], kind: str) -> list[Entry]:
+    """Only Teams meetings or only Bookings appointments (``kind`` "" keeps all)."""
+    if not kind:
+        return entries
+    return [e for e in entries if (e.flow == BOOKINGS) == (kind == BOOKINGS_KIND)]
 
 
 def table_key(rows: list[dict]) -> str:

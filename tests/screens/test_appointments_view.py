@@ -31,3 +31,14 @@ def test_a_deleted_meetings_links_are_not_offered(tmp_path):
     journal.update("k1", status="deleted")
     row = entry_rows([journal.get("k1")])[0]
     assert row["clientJoinWebUrl"] == "" and row["joinWebUrl"] == ""
+
+
+def test_bookings_appointments_are_told_from_meetings_and_filtered(tmp_path):
+    from lib.model.flows import BOOKINGS
+    from lib.screens.appointments_view import BOOKINGS_KIND, TEAMS, of_kind
+
+    _, meeting = journal_entry(tmp_path / "m")
+    _, booking = journal_entry(tmp_path / "b", organizer="clinic@contoso.onmicrosoft.com", flow=BOOKINGS)
+    assert [r["kind"] for r in entry_rows([meeting, booking])] == [TEAMS, BOOKINGS_KIND]
+    assert of_kind([meeting, booking], BOOKINGS_KIND) == [booking]
+    assert of_kind([meeting, booking], TEAMS) == [meeting] and of_kind([meeting, booking], "") == [meeting, booking]
