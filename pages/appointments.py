@@ -166,7 +166,8 @@ def tell(work) -> str:
 def run_action(action: str, **options) -> None:
     """Send an action's requests, tell the emailed clients of a change, keep what was done to whom."""
     try:
-        said = actions.run(state.client(), journal, entry, action, **options)
+        graph = state.bookings_client() if actions.is_booking(entry) else state.client()
+        said = actions.run(graph, journal, entry, action, **options)
     except Exception as exc:  # GraphError and ModelError explain themselves
         st.session_state["ap_done"] = (entry.key, "error", exc)
         return
