@@ -17,7 +17,7 @@ from lib.screens.background import BackgroundTask
 from ui import messages, state
 
 
-def _read(key: str, reader):
+def read_once(key, reader):
     """What ``reader()`` returns, read once per connection and key; a GraphError is kept and re-raised."""
     p = state.profile()
     cache = st.session_state.setdefault("cx_bookings_cache", {})
@@ -56,7 +56,7 @@ def where_to_book() -> None:
     query = st.text_input("Search businesses by name or address", key="cx_bk_query",
                           placeholder="contoso", help=connection_form.BUSINESS_LIST_NOTE)
     try:
-        businesses = _read(("businesses", query.strip()), lambda: list_businesses(client, query.strip()))
+        businesses = read_once(("businesses", query.strip()), lambda: list_businesses(client, query.strip()))
     except GraphError as exc:
         messages.show_error(connection_form.bookings_error(exc, p.auth), what="The booking businesses cannot be read")
         return
@@ -71,7 +71,7 @@ def where_to_book() -> None:
     business = st.selectbox("Booking business", ids, format_func=names.get, key="cx_bk_business",
                             index=ids.index(chosen["business"]) if chosen.get("business") in ids else 0)
     try:
-        services = _read(("services", business), lambda: list_services(client, business))
+        services = read_once(("services", business), lambda: list_services(client, business))
     except GraphError as exc:
         messages.show_error(connection_form.bookings_error(exc, p.auth), what="The services cannot be read")
         return
@@ -84,9 +84,9 @@ def where_to_book() -> None:
     service = st.selectbox("Service", service_ids, format_func=labels.get, key=f"cx_bk_service_{business}",
                            index=service_ids.index(chosen["service"]) if chosen.get("service") in service_ids else 0)
     try:
-        target = _read(("target", business, service), lambda: choose_target(client, business, service))
+        target = read_once(("target", business, service), lambda: choose_target(client, business, service))
         allowed = target.rules is None or target.rules.allow_staff_selection
-        staff = _read(("staff", business), lambda: list_staff(client, business)) if allowed else []
+        staff = read_once(("staff", business), lambda: list_staff(client, business)) if allowed else []
     except (GraphError, BookingsChoiceError) as exc:
         messages.show_error(connection_form.bookings_error(exc, p.auth) if isinstance(exc, GraphError) else exc,
                             what="The business cannot be read")

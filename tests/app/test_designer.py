@@ -186,3 +186,86 @@ def test_a_reload_keeps_the_draft_and_start_afresh_forgets_it():
     button(again, "Start afresh").click().run()
     assert again.text_input(key="dz_subject").value != "Kept across a reload"
     assert open_app("pages/designer.py").text_input(key="dz_subject").value != "Kept across a reload"
+
+
+# -- the Bookings flow (issue 11) -------------------------------------------------------------------------
+def open_bookings_designer():
+    """The designer on the Bookings flow, with the sandbox's app-only connection (it may read Bookings)."""
+    at = open_app("pages/connection.py")
+    button(at, "Switch to the sandbox's app-only connection").click().run()
+    at.switch_page("pages/designer.py")
+    at.run()
+    at.radio[0].set_value("bookings").run()
+    assert_clean(at)
+    return at
+
+
+def a_free_slot(at):
+    """A weekday slot inside the business's hours (08:00-18:00 New York) that no other test takes."""
+    import random
+    from datetime import date, timedelta
+
+    monday = date.today() + timedelta(days=7 - date.today().weekday() + 7 * random.randrange(1, 45))
+    at.selectbox(key="dz_time_zone").set_value("America/New_York").run()
+    at.date_input(key="dz_day").set_value(monday + timedelta(days=random.randrange(5))).run()
+    at.time_input(key="dz_start").set_value(time(8 + random.randrange(9), random.choice((0, 30)))).run()
+
+
+def test_the_bookings_flow_previews_the_booking_with_the_services_length_staff_and_options():
+    at = open_bookings_designer()
+    code = code_blocks(at)
+    assert "POST https://127.0.0.1:" in code and "/v1.0/solutions/bookingBusinesses/virtualcare@" in code
+    assert '"@odata.type": "#microsoft.graph.bookingCustomerInformation"' in code
+    assert '"serviceName": "Initial consultation"' in code and "T10:30:00" in code  # the service's 30 minutes
+    assert "createOrGet" not in code and "Meeting externalId" not in [t.label for t in at.text_input]
+    length = next(n for n in at.number_input if n.label == "Duration (minutes)")
+    assert length.disabled and length.value == 30
+    # Another service: its length, chosen for the session (the Connection page shows the same choice).
+    service = next(s for s in at.selectbox if s.label == "Service")
+    follow_up = next(s for s in at.session_state["cx_bookings_cache"].values()
+                     if s[0] == "ok" and s[1] and hasattr(s[1][0], "duration_minutes"))[1][1]
+    service.set_value(follow_up.id).run()
+    assert_clean(at)
+    assert at.session_state["bookings_choice"]["service"] == follow_up.id
+    assert '"serviceName": "Follow-up"' in code_blocks(at) and "T10:15:00" in code_blocks(at)
+    staff = next(m for m in at.multiselect if m.label == "Staff (optional)")
+    staff.set_value([next(m.id for s in at.session_state["cx_bookings_cache"].values() if s[0] == "ok"
+                          for m in s[1] if getattr(m, "email", "") == "lee.gu@contoso.onmicrosoft.com")]).run()
+    at.checkbox(key="dz_bk_opt_out").check().run()
+    at.checkbox(key="dz_bk_sms").check().run()
+    code = code_blocks(at)
+    assert '"staffMemberIds": [' in code and '"optOutOfCustomerEmail": true' in code
+    assert '"smsNotificationsEnabled": true' in code
+    assert "curl -sS" in code and "/appointments" in code and "session.request(" in code  # the snippets too
+
+
+def test_a_booking_is_sent_and_its_id_and_links_shown_and_sending_again_books_nothing_new():
+    at = open_bookings_designer()
+    a_free_slot(at)
+    tag = unique_tag("BKD")
+    at.text_input(key="dz_subject").set_value(f"Booked from the designer {tag}").run()
+    assert button(at, "Book in the sandbox").disabled  # the example customer is never booked
+    replace_example_client(at)
+    button(at, "Book in the sandbox").click().run()
+    assert_clean(at)
+    assert not at.error, [e.value for e in at.error]
+    assert "Appointment booked" in texts(at)
+    assert any("POST …/appointments → 201" in e.label for e in at.expander), [e.label for e in at.expander]
+    urls = {b.value: b.proto.url for b in at.get("link_button")}
+    assert urls["Customer join link"].startswith("https://") and urls["Staff join link"].startswith("https://")
+    booking_id = at.session_state["designer_sent"][1].meeting_id
+    assert booking_id and booking_id in code_blocks(at)
+
+    button(at, "Book in the sandbox").click().run()
+    assert "already booked: Bookings still holds it" in texts(at)
+    assert at.session_state["designer_sent"][1].meeting_id == booking_id
+
+
+def test_a_signed_in_connection_without_the_bookings_sign_in_is_told_where_to_add_it():
+    at = open_app("pages/designer.py")
+    at.radio[0].set_value("bookings").run()
+    assert_clean(at)
+    errors = " ".join(e.value for e in at.error)
+    assert "did not ask for the Bookings permissions" in errors and "Connection page" in errors
+    at.radio[0].set_value("join-link").run()  # the meeting flows are as they were
+    assert "/getVirtualAppointmentJoinWebUrl" in code_blocks(at)
