@@ -269,3 +269,52 @@ def test_a_signed_in_connection_without_the_bookings_sign_in_is_told_where_to_ad
     assert "did not ask for the Bookings permissions" in errors and "Connection page" in errors
     at.radio[0].set_value("join-link").run()  # the meeting flows are as they were
     assert "/getVirtualAppointmentJoinWebUrl" in code_blocks(at)
+
+
+# -- emailing the client their link (issue 13) -------------------------------------------------------------
+def sandbox_mail_to(address: str) -> list[dict]:
+    """Every message the app's own sandbox holds for ``address``."""
+    from lib.screens.embedded_sandbox import _get_json, ensure_sandbox
+
+    box = ensure_sandbox()
+    return [m for m in _get_json(box.url + "/_sandbox/mail", box.ca_path)["value"]
+            if address in str(m.get("toRecipients"))]
+
+
+def test_emailing_the_client_previews_the_send_mail_request_and_sends_it_once():
+    at = open_app("pages/designer.py")
+    at.checkbox(key="dz_notify").check().run()
+    assert_clean(at)
+    code = code_blocks(at)
+    assert "POST https://127.0.0.1:" in code and "/v1.0/me/sendMail" in code
+    assert '"address": "avery.lopez@example.com"' in code and '"saveToSentItems": true' in code
+    assert '"name": "appointment.ics"' in code and "/virtualAppointment" in code  # the whole exchange, in order
+    assert "/me/sendMail" in code.split("curl -sS", 1)[1]  # and in the snippets
+    assert "the client's real link, from Graph's answer above" in texts(at)
+
+    tag = unique_tag("MAIL").lower()
+    address = f"{tag}@example.com"
+    at.text_input(key="dz_external_appointment_id").set_value(tag).run()
+    key = next(k for k in at.session_state if str(k).startswith("grid_dz_clients_"))
+    at.session_state[key] = {"edited_rows": {0: {"name": "Lee Chen", "email": address, "phone": ""}},
+                             "added_rows": [], "deleted_rows": []}
+    at.run()
+    button(at, "Send to the sandbox").click().run()
+    assert_clean(at)
+    assert "Appointment created" in texts(at)
+    assert f"Emailed Lee Chen <{address}> their link" in " ".join(s.value for s in at.success)
+    mails = sandbox_mail_to(address)
+    assert len(mails) == 1
+    link = at.session_state["designer_sent"][1].client_join_web_url
+    assert link and link.split("?")[0] in str(mails[0])  # the client's own link, not the preview's placeholder
+
+    button(at, "Send to the sandbox").click().run()
+    assert "already emailed about this appointment: not sent twice" in " ".join(i.value for i in at.info)
+    assert len(sandbox_mail_to(address)) == 1
+
+
+def test_without_the_option_no_email_is_previewed_or_sent():
+    at = open_app("pages/designer.py")
+    assert "sendMail" not in code_blocks(at)
+    at.radio[0].set_value("bookings").run()  # Bookings emails the customer itself: no such option there
+    assert not [c for c in at.checkbox if c.label.startswith("Email the client their link")]

@@ -144,3 +144,16 @@ def test_a_booking_takes_the_services_length_whatever_the_form_said():
     appt = for_booking(form, 15).appointment()
     assert appt.duration_minutes == 15 and appt.start.hour == 9
     assert for_booking(form, None) is form  # a service without a length: the form's own
+
+
+def test_the_email_preview_is_one_send_mail_per_client_with_an_address():
+    from lib.notify import ics
+    from lib.screens.designer import LINK_FROM_THE_ANSWER, notify_specs
+
+    form = DesignerForm(time_zone="Europe/Madrid", clients=[{"name": "Lee Chen", "email": "lee@example.com", "phone": ""},
+                                                            {"name": "Text only", "email": "", "phone": "+12125550142"}])
+    specs = notify_specs(form.appointment(), ics.Person("Adele Vance", "adele@contoso.example"), "/users/u-1")
+    assert [(s.method, s.path, s.idempotent) for s in specs] == [("POST", "/users/u-1/sendMail", False)]
+    message = specs[0].body["message"]
+    assert message["toRecipients"][0]["emailAddress"]["address"] == "lee@example.com"
+    assert LINK_FROM_THE_ANSWER in message["body"]["content"]
