@@ -103,8 +103,8 @@ with left:
                            placeholder="https://booking.example.com/a/123")
         st.text_input("Meeting externalId", key="dz_external_id",
                       help="The key createOrGet finds the meeting by. Blank: made from the external appointment id.")
-    new_id, afresh = st.columns(2)
-    if flow != BOOKINGS:
+    new_id, afresh = st.columns(2) if flow != BOOKINGS else (None, st)
+    if new_id is not None:
         new_id.button("New external id", on_click=session.on_new_id, icon=":material/refresh:",
                       help="Send this design again as a new meeting instead of getting the existing one.")
     afresh.button("Start afresh", on_click=session.on_start_afresh, icon=":material/restart_alt:",

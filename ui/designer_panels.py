@@ -64,8 +64,8 @@ def booking_options(target):
     opt_out = st.checkbox("Don't let Bookings email the customers (optOutOfCustomerEmail)", key="dz_bk_opt_out",
                           help="Microsoft Bookings emails each customer their confirmation and Teams link "
                                "unless this is ticked.")
-    sms = st.checkbox("Text the customers too (smsNotificationsEnabled; needs SMS in the Bookings plan)",
-                      key="dz_bk_sms")
+    sms = st.checkbox("Text the customers too (smsNotificationsEnabled)", key="dz_bk_sms",
+                      help="Bookings texts the customers with a phone number; the Bookings plan must include SMS.")
     return replace(target, opt_out_of_customer_email=opt_out, sms_notifications=sms)
 
 
