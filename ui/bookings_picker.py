@@ -18,16 +18,19 @@ from ui import messages, state
 
 
 def read_once(key, reader):
-    """What ``reader()`` returns, read once per connection and key; a GraphError is kept and re-raised."""
-    p = state.profile()
+    """What ``reader()`` returns, read once per signed-in client and key; a GraphError is kept and re-raised.
+
+    Connecting again makes a new client, so a permission granted since is seen at once.
+    """
+    client = state.client()
     cache = st.session_state.setdefault("cx_bookings_cache", {})
-    full = (p.key, key)
-    if full not in cache:
+    held = cache.get(key)
+    if held is None or held[0] is not client:
         try:
-            cache[full] = ("ok", reader())
+            held = cache[key] = (client, "ok", reader())
         except (GraphError, BookingsChoiceError) as exc:
-            cache[full] = ("error", exc)
-    kind, value = cache[full]
+            held = cache[key] = (client, "error", exc)
+    _, kind, value = held
     if kind == "error":
         raise value
     return value

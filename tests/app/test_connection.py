@@ -134,7 +134,7 @@ def check_secret_is_kept_in_memory_only():
 # -- choosing where to book (issue 11) -----------------------------------------------------------------
 def staff_id(at, email: str) -> str:
     read = at.session_state["cx_bookings_cache"]
-    return next(m.id for k, v in read.items() if k[1][0] == "staff" for m in v[1] if m.email == email)
+    return next(m.id for k, v in read.items() if k[0] == "staff" for m in v[2] if m.email == email)
 
 
 def choose_bookings(at):
@@ -157,7 +157,7 @@ def test_the_bookings_flow_lists_businesses_services_and_staff_and_remembers_the
     service = next(s for s in at.selectbox if s.label == "Service")
     assert service.options == ["Initial consultation (30 min, anonymous join)", "Follow-up (15 min)"]
     read = at.session_state["cx_bookings_cache"]
-    follow_up = next(v[1] for k, v in read.items() if k[1][0] == "services")[1]
+    follow_up = next(v[2] for k, v in read.items() if k[0] == "services")[1]
     service.set_value(follow_up.id).run()
     staff = next(m for m in at.multiselect if m.label == "Staff (optional)")
     assert "Megan Bowen <megan.bowen@contoso.onmicrosoft.com>" in staff.options

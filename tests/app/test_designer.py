@@ -222,15 +222,14 @@ def test_the_bookings_flow_previews_the_booking_with_the_services_length_staff_a
     assert length.disabled and length.value == 30
     # Another service: its length, chosen for the session (the Connection page shows the same choice).
     service = next(s for s in at.selectbox if s.label == "Service")
-    follow_up = next(s for s in at.session_state["cx_bookings_cache"].values()
-                     if s[0] == "ok" and s[1] and hasattr(s[1][0], "duration_minutes"))[1][1]
+    follow_up = next(v[2] for k, v in at.session_state["cx_bookings_cache"].items() if k[0] == "services")[1]
     service.set_value(follow_up.id).run()
     assert_clean(at)
     assert at.session_state["bookings_choice"]["service"] == follow_up.id
     assert '"serviceName": "Follow-up"' in code_blocks(at) and "T10:15:00" in code_blocks(at)
     staff = next(m for m in at.multiselect if m.label == "Staff (optional)")
-    staff.set_value([next(m.id for s in at.session_state["cx_bookings_cache"].values() if s[0] == "ok"
-                          for m in s[1] if getattr(m, "email", "") == "lee.gu@contoso.onmicrosoft.com")]).run()
+    staff.set_value([next(m.id for k, v in at.session_state["cx_bookings_cache"].items() if k[0] == "staff"
+                          for m in v[2] if m.email == "lee.gu@contoso.onmicrosoft.com")]).run()
     at.checkbox(key="dz_bk_opt_out").check().run()
     at.checkbox(key="dz_bk_sms").check().run()
     code = code_blocks(at)
