@@ -106,7 +106,9 @@ def _bookings_and_mail_specs(sandbox, tag: str):
     business = sandbox.bookings()["value"][0]
     service = business["services"][0]
     zone = ZoneInfo("America/New_York")
-    day = datetime(2027, 6, 7, tzinfo=zone) + timedelta(days=7 * random.randrange(40))  # a Monday
+    today = datetime.now(zone).replace(hour=0, minute=0, second=0, microsecond=0)
+    # A Monday one to 40 weeks ahead: inside the business's 365 days in advance, in its opening hours.
+    day = today + timedelta(days=7 - today.weekday() + 7 * random.randrange(40))
     start = day.replace(hour=8) + timedelta(minutes=30 * random.randrange(18))
     customer = Client(f"Seán O'Neil {tag}", f"{tag.lower()}@example.com", "+12125550142")
     appt = Appointment(f"Visit {tag}", start, start + timedelta(minutes=30), time_zone="America/New_York",
