@@ -11,9 +11,9 @@ import streamlit as st
 from lib.screens import connection_form
 from lib.screens.background import BackgroundTask
 from lib.graph.clouds import CLOUDS
-from lib.model.flows import FLOW_TITLES, FLOWS, JOIN_LINK, VIRTUAL_APPOINTMENT
+from lib.model.flows import ALL_FLOWS, BOOKINGS, FLOW_TITLES, JOIN_LINK, VIRTUAL_APPOINTMENT
 from lib.graph.profile import Profile, ProfileError
-from ui import messages, navigation, state
+from ui import bookings_picker, messages, navigation, state
 
 navigation.through_navigation()
 
@@ -76,7 +76,7 @@ with st.container(border=True):
 
 # -- the flow ---------------------------------------------------------------------------------------
 st.subheader("How appointments are created")
-flow = st.radio("Flow", FLOWS, index=FLOWS.index(state.flow()), format_func=FLOW_TITLES.get,
+flow = st.radio("Flow", ALL_FLOWS, index=ALL_FLOWS.index(state.flow()), format_func=FLOW_TITLES.get,
                 label_visibility="collapsed")
 state.set_flow(flow)
 st.caption(
@@ -91,6 +91,12 @@ if profile is not None and not profile.is_sandbox and flow == VIRTUAL_APPOINTMEN
 if profile is not None and profile.auth == "client_credentials" and flow == JOIN_LINK:
     st.warning("Microsoft offers the join link only with a signed-in (device code) connection, not app-only.",
                icon=":material/warning:")
+if flow == BOOKINGS:
+    with st.container(border=True):
+        st.markdown("The **Bookings** flow books each appointment in a Microsoft Bookings business (one request, "
+                    "v1.0); Bookings makes the Teams meeting and emails the customer. It works signed in or "
+                    "app-only and needs:\n" + "\n".join(f"- {line}" for line in connection_form.BOOKINGS_NEEDS))
+        bookings_picker.where_to_book()
 
 # -- a real tenant ------------------------------------------------------------------------------------
 st.subheader("Connect a Microsoft 365 tenant")

@@ -1,18 +1,16 @@
 """Designer: one appointment, every field on the left, the live Graph requests on the right."""
 
-import sys
 from datetime import date, time
 
 import pandas as pd
 import streamlit as st
 
 from lib.model.appointment import ModelError
-from lib.screens.designer import DesignerForm, RecordingClient, preview, zone_label
-from lib.model.flows import FLOW_TITLES, FLOWS, JOIN_LINK, SmsOptions, plan
+from lib.screens.designer import DesignerForm, RecordingClient, for_booking, zone_label
+from lib.model.flows import ALL_FLOWS, BOOKINGS, FLOW_TITLES, JOIN_LINK, SmsOptions, plan
 from lib.bulk.runner import Runner
-from lib.model.snippets import LANGUAGES, sandbox_token_command, snippet
 from lib.model.timezones import COMMON_ZONES
-from ui import designer_session, messages, navigation, state
+from ui import designer_panels, designer_session, messages, navigation, state
 
 navigation.through_navigation()
 
@@ -29,6 +27,10 @@ if st.session_state.get("dz_end") is None:
 
 messages.header("Designer", "Design one appointment, see the exact Microsoft Graph requests as you type, "
                             "copy them as code, and send it.")
+
+flow = state.flow()
+booking, booking_problem = designer_panels.booking_target() if flow == BOOKINGS else (None, None)
+length_of_service = booking.duration_minutes if booking is not None else None
 
 left, right = st.columns([1, 1], gap="large")
 
@@ -58,22 +60,27 @@ with left:
     day.date_input("Date", key="dz_day", format="YYYY-MM-DD")
     start.time_input("Start", key="dz_start", step=300)
     use_end = st.session_state.get("dz_use_end", False)
-    if use_end:
+    if length_of_service:  # Bookings refuses any other length for an app's booking
+        length.number_input("Duration (minutes)", value=length_of_service, disabled=True, key="dz_bk_length",
+                            help=f"Set by the service “{booking.service_name}”; choose another service to change it.")
+    elif use_end:
         length.time_input("End", key="dz_end", step=300)
     else:
         length.number_input("Duration (minutes)", key="dz_duration", min_value=1, max_value=1440, step=5)
-    st.toggle("Give an end time instead of a duration", key="dz_use_end")
+    if not length_of_service:
+        st.toggle("Give an end time instead of a duration", key="dz_use_end")
     zones = list(dict.fromkeys([st.session_state["dz_time_zone"], state.browser_zone(), *COMMON_ZONES]))
-    zone_col, organizer_col = st.columns(2)
+    zone_col, organizer_col = st.columns(2) if flow != BOOKINGS else (st, None)
     zone_col.selectbox("Time zone", zones, key="dz_time_zone", accept_new_options=True, format_func=zone_label,
                        help="Any IANA name, for example Europe/Madrid; type to search or add one.")
     p = state.profile()
-    organizer_col.text_input(
-        "Organizer", key="dz_organizer",
-        placeholder="the signed-in user" if p is None or p.auth == "device_code" else "user id or UPN",
-        help="Blank: the signed-in user (/me). App-only connections need a user id or UPN.")
+    if organizer_col is not None:
+        organizer_col.text_input(
+            "Organizer", key="dz_organizer",
+            placeholder="the signed-in user" if p is None or p.auth == "device_code" else "user id or UPN",
+            help="Blank: the signed-in user (/me). App-only connections need a user id or UPN.")
 
-    st.subheader("Clients")
+    st.subheader("Clients" if flow != BOOKINGS else "Customers")
     if saved.uses_example_client:
         st.caption(":material/info: The client below is an example, so the preview has something to show: "
                    "replace it with your client. It is never sent as it is.")
@@ -86,26 +93,38 @@ with left:
                        "phone": st.column_config.TextColumn("Phone", width="small",
                                                             help="For text messages; with the country code: +1 212 555 0142")},
     )
-    st.toggle("Clients may join in a browser (no Teams app needed)", key="dz_allow_browser_join")
-    ext_id, ext_url = st.columns(2)
-    ext_id.text_input("External appointment id", key="dz_external_appointment_id",
-                      help="Your booking system's id. Blank: derived from the time and the clients. "
-                           "The same id always gives the same meeting (no duplicates).")
-    ext_url.text_input("External appointment URL", key="dz_external_appointment_url",
-                       placeholder="https://booking.example.com/a/123")
-    st.text_input("Meeting externalId", key="dz_external_id",
-                  help="The key createOrGet finds the meeting by. Blank: made from the external appointment id.")
-    new_id, afresh = st.columns(2)
-    new_id.button("New external id", on_click=session.on_new_id, icon=":material/refresh:",
-                  help="Send this design again as a new meeting instead of getting the existing one.")
+    if flow != BOOKINGS:  # Bookings has no such fields: the service decides how customers join
+        st.toggle("Clients may join in a browser (no Teams app needed)", key="dz_allow_browser_join")
+        ext_id, ext_url = st.columns(2)
+        ext_id.text_input("External appointment id", key="dz_external_appointment_id",
+                          help="Your booking system's id. Blank: derived from the time and the clients. "
+                               "The same id always gives the same meeting (no duplicates).")
+        ext_url.text_input("External appointment URL", key="dz_external_appointment_url",
+                           placeholder="https://booking.example.com/a/123")
+        st.text_input("Meeting externalId", key="dz_external_id",
+                      help="The key createOrGet finds the meeting by. Blank: made from the external appointment id.")
+    new_id, afresh = st.columns(2) if flow != BOOKINGS else (None, st)
+    if new_id is not None:
+        new_id.button("New external id", on_click=session.on_new_id, icon=":material/refresh:",
+                      help="Send this design again as a new meeting instead of getting the existing one.")
     afresh.button("Start afresh", on_click=session.on_start_afresh, icon=":material/restart_alt:",
                   help="Forget this draft (it is kept across reloads) and start from the example.")
 
     st.subheader("Flow")
-    flow = st.radio("How the appointment is created", FLOWS, format_func=FLOW_TITLES.get,
-                    index=FLOWS.index(state.flow()), label_visibility="collapsed")
-    state.set_flow(flow)
-    sms = None
+    chosen_flow = st.radio("How the appointment is created", ALL_FLOWS, format_func=FLOW_TITLES.get,
+                           index=ALL_FLOWS.index(flow), label_visibility="collapsed")
+    if chosen_flow != flow:  # the widgets above depend on the flow: draw them again for the new one
+        state.set_flow(chosen_flow)
+        st.rerun()
+    sms, notify = None, False
+    if flow != BOOKINGS:
+        notify = st.checkbox("Email the client their link (and an invitation), from the organizer's mailbox",
+                             key="dz_notify", help="Adds the sendMail request to the preview and the snippets; "
+                                                   "sending emails each client with an email address once.")
+    if flow == BOOKINGS and booking is not None:
+        booking = designer_panels.booking_options(booking)
+    elif flow == BOOKINGS:
+        messages.show_error(booking_problem, what="Where to book is not known")
     if flow == JOIN_LINK:
         st.caption(":material/sms: In the join-link flow Graph keeps no list of clients: their names and emails "
                    "are not sent, and phone numbers are used only to text the join link.")
@@ -121,6 +140,8 @@ if isinstance(form.day, str):
     form.day = date.fromisoformat(form.day)
 st.session_state["designer_form"] = form
 session.DRAFTS.save(form)
+if flow == BOOKINGS:
+    form = for_booking(form, length_of_service)
 
 # -- right: the live requests -----------------------------------------------------------------------
 with right:
@@ -130,24 +151,15 @@ with right:
     except ModelError as exc:
         appointment = None
         messages.show_error(exc)
-    if appointment is not None and p is not None:
+    if appointment is not None and p is not None and flow == BOOKINGS:
+        if booking is not None:
+            designer_panels.booking_requests(appointment, booking, p, disabled=form.uses_example_client)
+        else:
+            messages.show_error(booking_problem, what="Nothing to preview")
+    elif appointment is not None and p is not None:
         steps = plan(appointment, flow, user_path=state.user_path(appointment.organizer), sms=sms)
-        base = p.graph_base_url
-        requests_tab, *code_tabs = st.tabs(["HTTP", *LANGUAGES])
-        with requests_tab:
-            st.caption("Each request exactly as it is sent. The access token is never shown.")
-            for number, request in enumerate(preview(steps, base), start=1):
-                st.markdown(f"**{number}. {request.title}**")
-                st.code(request.as_text(), language="http", wrap_lines=True)
-        box = state.sandbox() if p.is_sandbox else None
-        token = (sandbox_token_command(str(box.profile_path if p.auth == "device_code" else box.app_profile_path),
-                                       python=sys.executable) if box is not None else "")
-        for tab, language in zip(code_tabs, LANGUAGES):
-            if not token:
-                tab.caption("Put an access token for this connection in GRAPH_TOKEN first.")
-            tab.code(snippet(language, steps, base, getattr(p, "ca_bundle", "") or "", token_command=token),
-                     language=LANGUAGES[language], line_numbers=True)
-
+        mails = designer_panels.mail_specs(appointment, p) if notify else []
+        designer_panels.show_requests(steps + mails, p, designer_panels.MAIL_NOTE if mails else "")
         send_col, save_col = st.columns([1, 1], vertical_alignment="bottom")
         target = "the sandbox" if p.is_sandbox else p.name
         example = form.uses_example_client
@@ -161,6 +173,9 @@ with right:
                 st.session_state["designer_sent"] = (recorder.exchanges, result.outcomes[0], None)
             except Exception as exc:  # GraphError / AuthError explain themselves; anything else in words
                 st.session_state["designer_sent"] = ([], None, exc)
+            st.session_state["designer_sent_flow"] = flow
+            st.session_state["designer_notified"] = designer_panels.notify_clients(
+                st.session_state["designer_sent"][1]) if notify else None
         with save_col.popover("Save as template", icon=":material/save:", width="stretch"):
             st.text_input("Template name", key="dz_template_name", placeholder="Intake call, 30 min")
             st.button("Save", key="btn_dz_save", on_click=session.on_save_template)
@@ -173,12 +188,15 @@ with right:
         messages.empty_state("Connect on the **Connection** page to see the full request URLs and send.")
 
     sent = st.session_state.get("designer_sent")
-    if sent:
+    if sent and st.session_state.get("designer_sent_flow", flow) == flow:
         exchanges, outcome, error = sent
         st.subheader("Response")
         if error is not None:
             messages.show_error(error, what="Not sent")
-        if outcome is not None:
+        if outcome is not None and flow == BOOKINGS:
+            with st.container(border=True):
+                designer_panels.booking_card(outcome)
+        elif outcome is not None:
             with st.container(border=True):
                 appt = outcome.appointment
                 if outcome.status in ("created", "existing"):
@@ -200,22 +218,5 @@ with right:
                 else:
                     st.markdown("#### :material/error: Not created")
                     st.error(outcome.error or "The appointment was not created.", icon=":material/error:")
-        if exchanges:
-            st.caption("What Microsoft Graph answered, request by request:")
-        for exchange in exchanges:
-            status = exchange.status
-            icon = ":material/check_circle:" if exchange.ok else ":material/error:"
-            target = exchange.spec.path.rsplit("/", 1)[-1]
-            with st.expander(f"{exchange.spec.method} …/{target} → {status or 'no answer'}", icon=icon,
-                             expanded=not exchange.ok):
-                if exchange.response is not None:
-                    headers = dict(getattr(exchange.response, "headers", {}) or {})
-                    st.code(f"HTTP {status}\n" + "\n".join(f"{k}: {v}" for k, v in headers.items()),
-                            language="http", wrap_lines=True)
-                    body = getattr(exchange.response, "body", None)
-                    if isinstance(body, (dict, list)):
-                        st.json(body, expanded=2)
-                    else:
-                        st.code(str(body or "(no body)"), language=None)
-                else:
-                    messages.show_error(exchange.error)
+        designer_panels.notified(st.session_state.get("designer_notified"))
+        designer_panels.show_exchanges(exchanges)

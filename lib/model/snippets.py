@@ -13,6 +13,7 @@ LANGUAGES = {"cURL": "bash", "Python": "python", "PowerShell": "powershell", ".h
 _RESULT_KEYS = {  # where each step's interesting value is in its response
     "virtualAppointment": "appointmentClientJoinWebUrl",
     "joinLink": "value",
+    "booking": "id",
 }
 
 
@@ -44,6 +45,13 @@ def sandbox_token_command(profile_path: str, python: str = "python") -> str:
     return f"{python} -c {shlex.quote(code)} {shlex.quote(str(profile_path))}"
 
 
+def _shell_path(path: str, variable: str, escape: str) -> str:
+    """A path inside a double-quoted shell string: ``$``, quotes and escapes are literal, the meeting id a variable."""
+    for ch in (escape, "$", '"') + (("`",) if escape == "\\" else ()):
+        path = path.replace(ch, escape + ch)
+    return path.replace(MEETING_ID.replace("$", escape + "$"), variable)
+
+
 def _body(spec: RequestSpec) -> str:
     return json.dumps(spec.body, indent=2, ensure_ascii=False)
 
@@ -52,7 +60,7 @@ def _curl(steps, base, ca):
     tls = f" --cacert {shlex.quote(ca)}" if ca else ""
     lines = ["# Needs curl and jq. Put an access token in GRAPH_TOKEN first.", f"GRAPH={shlex.quote(base)}"]
     for spec in steps:
-        url = "$GRAPH/" + spec.version + spec.path.replace(MEETING_ID, "$MEETING_ID")
+        url = "$GRAPH/" + spec.version + _shell_path(spec.path, "$MEETING_ID", "\\")
         lines.append(f"\n# {spec.title or spec.step}")
         cmd = (f'curl -sS{tls} -X {spec.method} "{url}" \\\n  -H "Authorization: Bearer $GRAPH_TOKEN"'
                f' \\\n  -H "client-request-id: $(uuidgen)"')
@@ -72,8 +80,7 @@ def _python(steps, base, ca):
              f"GRAPH = {base!r}", "session = requests.Session()",
              'session.headers["Authorization"] = "Bearer " + os.environ["GRAPH_TOKEN"]', ""]
     for spec in steps:
-        path = spec.path.replace(MEETING_ID, "{meeting_id}")
-        url = f'f"{{GRAPH}}/{spec.version}{path}"' if MEETING_ID in spec.path else f'GRAPH + "/{spec.version}{path}"'
+        url = _python_url(spec)
         lines.append(f"# {spec.title or spec.step}")
         args = f'{url}, headers={{"client-request-id": str(uuid.uuid4())}}'
         if spec.body is not None:
@@ -88,6 +95,15 @@ def _python(steps, base, ca):
     return "\n".join(lines)
 
 
+def _python_url(spec: RequestSpec) -> str:
+    """The URL as a Python expression: a plain string, or an f-string when it needs the meeting id."""
+    if MEETING_ID not in spec.path:
+        return f"GRAPH + {'/' + spec.version + spec.path!r}"
+    head, _, tail = spec.path.partition(MEETING_ID)
+    literal = (lambda text: text.replace("\\", "\\\\").replace('"', '\\"').replace("{", "{{").replace("}", "}}"))
+    return f'f"{{GRAPH}}/{spec.version}{literal(head)}{{meeting_id}}{literal(tail)}"'
+
+
 def _python_literal(value) -> str:
     return pprint.pformat(value, indent=1, width=100, sort_dicts=False)
 
@@ -98,7 +114,7 @@ def _powershell(steps, base, ca):
     if ca:
         lines.append(f"# The sandbox's certificate authority must be trusted: {ca}")
     for spec in steps:
-        url = "$graph/" + spec.version + spec.path.replace(MEETING_ID, "$meetingId")
+        url = "$graph/" + spec.version + _shell_path(spec.path, "$meetingId", "`")
         lines.append(f"\n# {spec.title or spec.step}")
         cmd = f'Invoke-RestMethod -Method {spec.method.title()} -Uri "{url}" -Headers $headers'
         if spec.body is not None:

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import re
 
-from lib.graph.profile import ProfileError
+from lib.graph.errors import GraphError
+from lib.graph.profile import Profile, ProfileError
+from lib.graph.signin import MsalTokenProvider, token_cache_path
+from lib.notify.access import granted
 
 # Profile fields as the form labels them: errors speak the form's language, not the file's.
 FORM_LABELS = {
@@ -27,6 +30,8 @@ NEEDS = {
         "`VirtualAppointment.ReadWrite`.",
         "An admin grants consent once in Microsoft Entra (App registrations → API permissions); the app must "
         "allow public client flows for device-code sign-in.",
+        "**Bookings flow**: delegated `BookingsAppointment.ReadWrite.All` and `Bookings.Read.All`; the person "
+        "must be staff of the booking business.",
     ],
     "client_credentials": [
         "Application permission `OnlineMeetings.ReadWrite.All` with admin consent, and an **application access "
@@ -35,10 +40,74 @@ NEEDS = {
         "`User.Read.All` to find the organizer by email address (UPN).",
         "The join link and text messages are **not available app-only**: Microsoft offers them only to a "
         "signed-in user. Choose “A person signs in” for the join-link flow.",
+        "**Bookings flow**: application permissions `BookingsAppointment.ReadWrite.All`, `Bookings.Read.All` "
+        "(and `Bookings.ReadWrite.All` to cancel), with admin consent.",
     ],
 }
 
+# The Bookings flow works with either sign-in; what it needs is the same apart from the permission kind.
+BOOKINGS_NEEDS = [
+    "A **Microsoft 365 plan that includes Bookings** (Business Standard or Premium, E3/E5, ...) and a booking "
+    "business set up in Microsoft Bookings, with at least one service.",
+    "`BookingsAppointment.ReadWrite.All` to create bookings, `Bookings.Read.All` to list the businesses, their "
+    "services and staff; to cancel app-only, `Bookings.ReadWrite.All` (application). Delegated or application "
+    "permissions both work; an admin grants consent once.",
+    "Microsoft Bookings emails each customer their confirmation and Teams link itself: nothing else to send.",
+]
+
 KEYRING_SERVICE = "Appointment Studio"
+BUSINESS_LIST_NOTE = ("Graph lists at most 500 booking businesses and offers no next page: if yours is not "
+                      "shown, type part of its name or address in the search box.")
+
+
+BOOKINGS_DELEGATED = ("Bookings.Read.All", "BookingsAppointment.ReadWrite.All")
+
+
+def bookings_token_provider(profile: Profile, *, on_device_code=None, cancel=None) -> MsalTokenProvider:
+    """Tokens that may also use Bookings; delegated ones ask for the Bookings permissions too.
+
+    Kept in a cache file of its own, so the meetings' sign-in is never widened behind the user's back.
+    """
+    path = token_cache_path(profile)
+    provider = MsalTokenProvider(profile, on_device_code=on_device_code, cancel=cancel,
+                                 cache_path=path.with_name(path.stem + "-bookings.json"))
+    if profile.auth != "client_credentials":
+        root = profile.graph_base_url.rstrip("/")
+        provider.scopes = [*provider.scopes, *(f"{root}/{name}" for name in BOOKINGS_DELEGATED)]
+    return provider
+
+
+def lacks_bookings_sign_in(client) -> bool:
+    """True when a signed-in connection's token was asked without the Bookings permissions (sign in again)."""
+    if client.auth_kind != "delegated":
+        return False
+    held = granted(client)
+    return held is not None and not set(BOOKINGS_DELEGATED) <= held
+
+
+def bookings_error(exc: GraphError, auth: str) -> GraphError:
+    """Graph's refusal to list booking businesses, in plain words with the fix (403/401: a permission)."""
+    kind = "application" if auth == "client_credentials" else "delegated"
+    if exc.status in (401, 403):
+        return GraphError(exc.status, exc.code, exc.message, request_id=exc.request_id,
+                          explanation="This connection may not read Microsoft Bookings: its app registration "
+                                      "lacks the Bookings permissions (or the tenant has no Bookings plan).",
+                          fix=f"In the Entra admin center → App registrations → API permissions, add the Microsoft "
+                              f"Graph {kind} permissions Bookings.Read.All and BookingsAppointment.ReadWrite.All, "
+                              "select \"Grant admin consent\", then connect again. The tenant needs a Microsoft 365 "
+                              "plan that includes Bookings.")
+    return exc
+
+
+def no_businesses_message(query: str, auth: str) -> str:
+    """Why no business is listed, and what to do."""
+    if query.strip():
+        return (f"No booking business matches “{query.strip()}”. Clear the search box or type another part of "
+                "the business's name or address.")
+    who = ("the app sees every business in the tenant" if auth == "client_credentials"
+           else "the signed-in person sees only businesses where they are staff")
+    return ("This connection sees no booking business. Create one in Microsoft Bookings (it needs a Microsoft "
+            f"365 plan that includes Bookings) and add a service; {who}.")
 
 
 def in_form_words(exc: ProfileError) -> ProfileError:

@@ -332,3 +332,28 @@ class RecordingClient:
             raise
         self.exchanges.append(Exchange(spec, response=response))
         return response
+
+
+# -- the Bookings flow and telling clients by email ---------------------------------------------------------
+LINK_FROM_THE_ANSWER = "https://visit.teams.microsoft.com/the-clients-own-link-from-the-answer-above"
+
+
+def for_booking(form: DesignerForm, duration_minutes: int | None) -> DesignerForm:
+    """The form as Bookings takes it: the service decides the length (an end time would be refused)."""
+    if not duration_minutes:
+        return form
+    return replace(form, duration=int(duration_minutes), end=None)
+
+
+def notify_specs(appointment: Appointment, organizer, user_path: str = "/me", template=None) -> list[RequestSpec]:
+    """The sendMail requests that tell each client with an email their link, as the designer previews them.
+
+    The link is Graph's answer to the requests before, so the preview shows a placeholder in its place.
+    """
+    from lib.notify.notifier import Target
+    from lib.notify.preview import send_mail_spec
+    from lib.notify.templates import DEFAULT
+
+    target = Target("preview", appointment, LINK_FROM_THE_ANSWER)
+    return [send_mail_spec(template or DEFAULT, target, c, organizer, user_path)
+            for c in appointment.clients if c.email]

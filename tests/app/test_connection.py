@@ -129,3 +129,73 @@ def check_secret_is_kept_in_memory_only():
     said = texts(at)
     assert "no credential store the app can use" in said
     assert "s3cret-value" not in said
+
+
+# -- choosing where to book (issue 11) -----------------------------------------------------------------
+def staff_id(at, email: str) -> str:
+    read = at.session_state["cx_bookings_cache"]
+    return next(m.id for k, v in read.items() if k[0] == "staff" for m in v[2] if m.email == email)
+
+
+def choose_bookings(at):
+    at.radio[0].set_value("bookings").run()
+    assert_clean(at)
+
+
+def test_the_bookings_flow_lists_businesses_services_and_staff_and_remembers_the_choice():
+    at = open_app("pages/connection.py")
+    choose_bookings(at)
+    said = texts(at)
+    assert "BookingsAppointment.ReadWrite.All" in said and "Bookings.Read.All" in said
+    assert "Microsoft 365 plan that includes Bookings" in said and "emails each customer" in said
+    # The sandbox's signed-in connection was made without the Bookings permissions: one more sign-in adds them.
+    button(at, "Sign in with the Bookings permissions").click().run()
+    wait_until(at, lambda at: any(s.label == "Booking business" for s in at.selectbox))
+    assert_clean(at)
+    business = next(s for s in at.selectbox if s.label == "Booking business")
+    assert business.value == "virtualcare@contoso.onmicrosoft.com"
+    service = next(s for s in at.selectbox if s.label == "Service")
+    assert service.options == ["Initial consultation (30 min, anonymous join)", "Follow-up (15 min)"]
+    read = at.session_state["cx_bookings_cache"]
+    follow_up = next(v[2] for k, v in read.items() if k[0] == "services")[1]
+    service.set_value(follow_up.id).run()
+    staff = next(m for m in at.multiselect if m.label == "Staff (optional)")
+    assert "Megan Bowen <megan.bowen@contoso.onmicrosoft.com>" in staff.options
+    staff.set_value([staff_id(at, "megan.bowen@contoso.onmicrosoft.com")]).run()
+    button(at, "Book here").click().run()
+    assert_clean(at)
+    choice = at.session_state["bookings_choice"]
+    assert choice["business"] == "virtualcare@contoso.onmicrosoft.com" and len(choice["staff"]) == 1
+    assert "Bookings go to **Contoso Virtual Care" in texts(at) and "Follow-up (15 min)" in texts(at)
+    assert at.session_state["flow"] == "bookings"
+
+
+def test_app_only_lists_businesses_at_once_and_a_search_that_finds_none_says_what_to_do():
+    at = open_app("pages/connection.py")
+    button(at, "Switch to the sandbox's app-only connection").click().run()
+    choose_bookings(at)
+    assert not [b for b in at.button if b.label.startswith("Sign in with the Bookings")]
+    assert any(s.label == "Booking business" for s in at.selectbox)
+    at.text_input(key="cx_bk_query").set_value("no such business").run()
+    assert_clean(at)
+    warnings = " ".join(w.value for w in at.warning)
+    assert "No booking business matches “no such business”" in warnings and "Clear the search box" in warnings
+
+
+def test_a_connection_without_the_bookings_permissions_is_told_which_to_grant(tmp_path):
+    from lib.sandbox.process import start_sandbox_process
+
+    limited = {"app": ["OnlineMeetings.ReadWrite.All", "User.Read.All"]}
+    with start_sandbox_process(tmp_path / "sandbox", permissions_of=limited) as box:
+        at = open_app("pages/connection.py")
+        profile = json.loads(box.app_profile_path.read_text())
+        profile["name"] = "No Bookings"
+        at.text_area(key="cx_paste").set_value(json.dumps(profile)).run()
+        button(at, "Read this profile").click().run()
+        button(at, "Connect").click().run()
+        wait_until(at, lambda at: "Connected: Graph answered" in texts(at))
+        choose_bookings(at)
+        errors = " ".join(e.value for e in at.error)
+    assert "may not read Microsoft Bookings" in errors
+    assert "application permissions Bookings.Read.All and BookingsAppointment.ReadWrite.All" in errors
+    assert "Grant admin consent" in errors and "HTTP 403" in errors

@@ -67,3 +67,20 @@ def test_without_a_credential_store_it_says_so(use_keyring):
         connection_form.store_secret("t", "c", "s3cret")
     assert "session only" in str(caught.value) and "s3cret" not in str(caught.value)
     assert connection_form.stored_secret("t", "c") == ""
+
+
+def test_a_bookings_refusal_names_the_permissions_of_the_connection_s_kind():
+    from lib.graph.errors import GraphError
+
+    refused = GraphError(403, "Forbidden", "Missing role", request_id="r-1")
+    app_only = connection_form.bookings_error(refused, "client_credentials")
+    assert "application permissions Bookings.Read.All" in app_only.fix and app_only.request_id == "r-1"
+    assert "delegated permissions" in connection_form.bookings_error(refused, "device_code").fix
+    other = GraphError(500, "UnknownError", "")
+    assert connection_form.bookings_error(other, "device_code") is other
+
+
+def test_no_businesses_says_why_for_a_search_and_for_the_connection():
+    assert "Clear the search box" in connection_form.no_businesses_message("acme", "device_code")
+    assert "where they are staff" in connection_form.no_businesses_message("", "device_code")
+    assert "every business" in connection_form.no_businesses_message(" ", "client_credentials")

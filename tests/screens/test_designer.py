@@ -132,3 +132,28 @@ def test_a_draft_round_trips_through_its_file(tmp_path):
     assert drafts.load() == form
     (tmp_path / "jobs" / "designer.json").write_text("{broken", encoding="utf-8")
     assert drafts.load() is None
+
+
+def test_a_booking_takes_the_services_length_whatever_the_form_said():
+    from datetime import time as clock
+
+    from lib.screens.designer import for_booking
+
+    form = DesignerForm(start=clock(9, 0), duration=45, end=clock(11, 0), time_zone="America/New_York",
+                        clients=[{"name": "Lee Chen", "email": "lee@example.com", "phone": ""}])
+    appt = for_booking(form, 15).appointment()
+    assert appt.duration_minutes == 15 and appt.start.hour == 9
+    assert for_booking(form, None) is form  # a service without a length: the form's own
+
+
+def test_the_email_preview_is_one_send_mail_per_client_with_an_address():
+    from lib.notify import ics
+    from lib.screens.designer import LINK_FROM_THE_ANSWER, notify_specs
+
+    form = DesignerForm(time_zone="Europe/Madrid", clients=[{"name": "Lee Chen", "email": "lee@example.com", "phone": ""},
+                                                            {"name": "Text only", "email": "", "phone": "+12125550142"}])
+    specs = notify_specs(form.appointment(), ics.Person("Adele Vance", "adele@contoso.example"), "/users/u-1")
+    assert [(s.method, s.path, s.idempotent) for s in specs] == [("POST", "/users/u-1/sendMail", False)]
+    message = specs[0].body["message"]
+    assert message["toRecipients"][0]["emailAddress"]["address"] == "lee@example.com"
+    assert LINK_FROM_THE_ANSWER in message["body"]["content"]
