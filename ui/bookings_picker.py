@@ -22,7 +22,7 @@ def read_once(key, reader):
 
     Connecting again makes a new client, so a permission granted since is seen at once.
     """
-    client = state.client()
+    client = state.bookings_client() if state.is_sandbox() else state.client()
     cache = st.session_state.setdefault("cx_bookings_cache", {})
     held = cache.get(key)
     if held is None or held[0] is not client:
@@ -43,8 +43,8 @@ def where_to_book() -> None:
     if p is None:
         st.info("Connect first: the booking businesses are read from the connection.", icon=":material/link_off:")
         return
-    try:
-        client = state.client()
+    try:  # the sandbox approves a sign-in by itself: no need to ask for the Bookings permissions by hand
+        client = state.bookings_client() if p.is_sandbox else state.client()
     except Exception as exc:  # AuthError / GraphError explain themselves
         messages.show_error(exc, what="The booking businesses cannot be read")
         return

@@ -10,7 +10,8 @@ import re
 
 from lib.graph.errors import GraphError
 from lib.graph.profile import Profile, ProfileError
-from lib.graph.signin import MsalTokenProvider, token_cache_path
+from lib.graph.bookings import BOOKINGS_PERMISSIONS
+from lib.graph.signin import TokenProvider, token_provider_with
 from lib.notify.access import granted
 
 # Profile fields as the form labels them: errors speak the form's language, not the file's.
@@ -60,21 +61,10 @@ BUSINESS_LIST_NOTE = ("Graph lists at most 500 booking businesses and offers no 
                       "shown, type part of its name or address in the search box.")
 
 
-BOOKINGS_DELEGATED = ("Bookings.Read.All", "BookingsAppointment.ReadWrite.All")
-
-
-def bookings_token_provider(profile: Profile, *, on_device_code=None, cancel=None) -> MsalTokenProvider:
-    """Tokens that may also use Bookings; delegated ones ask for the Bookings permissions too.
-
-    Kept in a cache file of its own, so the meetings' sign-in is never widened behind the user's back.
-    """
-    path = token_cache_path(profile)
-    provider = MsalTokenProvider(profile, on_device_code=on_device_code, cancel=cancel,
-                                 cache_path=path.with_name(path.stem + "-bookings.json"))
-    if profile.auth != "client_credentials":
-        root = profile.graph_base_url.rstrip("/")
-        provider.scopes = [*provider.scopes, *(f"{root}/{name}" for name in BOOKINGS_DELEGATED)]
-    return provider
+def bookings_token_provider(profile: Profile, *, on_device_code=None, cancel=None) -> TokenProvider:
+    """Tokens that may also use Bookings (a sign-in of its own; the meetings' sign-in is not widened)."""
+    return token_provider_with(profile, BOOKINGS_PERMISSIONS, "bookings", on_device_code=on_device_code,
+                               cancel=cancel)
 
 
 def lacks_bookings_sign_in(client) -> bool:
@@ -82,7 +72,7 @@ def lacks_bookings_sign_in(client) -> bool:
     if client.auth_kind != "delegated":
         return False
     held = granted(client)
-    return held is not None and not set(BOOKINGS_DELEGATED) <= held
+    return held is not None and not set(BOOKINGS_PERMISSIONS) <= held
 
 
 def bookings_error(exc: GraphError, auth: str) -> GraphError:
