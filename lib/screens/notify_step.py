@@ -127,7 +127,7 @@ def framed(body: str, content_type: str, height: int = 360) -> str:
     else:
         inner = body
     document = (f"<!doctype html><html><head><meta charset=\"utf-8\"><meta http-equiv=\"Content-Security-Policy\" "
-                f"content=\"{_POLICY}\"></head><body style=\"font:14px sans-serif\">{inner}</body></html>")
+                f"content=\"{_POLICY}\"></head><body style=\"font:14px sans-serif;overflow-wrap:anywhere\">{inner}</body></html>")
     return (f"<iframe sandbox=\"\" referrerpolicy=\"no-referrer\" title=\"The email\" srcdoc=\"{html.escape(document, quote=True)}\" "
             f"style=\"width:100%;height:{height}px;border:1px solid #ddd;border-radius:6px;background:#fff\"></iframe>")
 
