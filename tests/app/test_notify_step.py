@@ -102,3 +102,22 @@ def test_in_the_bookings_flow_the_step_says_bookings_emails_the_customers():
     assert_clean(at)
     assert "Microsoft Bookings emails each customer" in texts(at)
     assert not any(b.label.startswith("Email ") for b in at.button)
+
+
+def test_a_connection_without_the_mail_permissions_is_explained_before_sending():
+    from lib.graph import open_client
+    from lib.graph.profile import Profile
+    from lib.graph.signin import token_provider_for
+
+    tag = unique_tag("NTP")
+    at = created(2, tag)
+    profile = Profile.load(ensure_sandbox().profile_path)
+    meetings_only = open_client(profile, token_provider_for(profile))   # the meetings' sign-in: no Mail.Send
+    at.session_state["bulk_notify_client_for"] = (profile.key, meetings_only)
+    at.run()
+    assert_clean(at)
+    said = texts(at)
+    assert "Clients cannot be emailed from this connection yet" in said and "Mail.Send" in said
+    assert "Grant admin consent" in said
+    assert button(at, "Email 2 clients").disabled
+    assert mine(tag) == []
