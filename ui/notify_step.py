@@ -228,7 +228,8 @@ def _status(template, targets, latest) -> None:
     st.caption(step.counts(rows))
     st.dataframe(rows, hide_index=True, width="stretch", key="notify_status",
                  column_config={"Status": st.column_config.TextColumn("Status", width="large")})
-    people = [(t, c) for t, c in step.recipients(targets) if c.email]
+    people = [(t, c) for (t, c), row in zip(step.recipients(targets), rows)   # those already emailed or tried
+              if c.email and row["Status"] != step.NOT_YET]
     if not people:
         return
     pick, again = st.columns([3, 1], vertical_alignment="bottom")

@@ -23,6 +23,7 @@ from lib.screens.designer import template_file_name
 
 CONFIRMED = ("created", "existing", "updated")
 NOT_YET = "not sent yet"
+AGAIN = "Email clients again checks the mailbox first and finishes it (nobody gets two)"
 # The frame a client's email is shown in: an inner iframe with an empty `sandbox` (no scripts, no forms,
 # no same-origin) and a policy that loads nothing from the network (no tracking pixels, no remote CSS).
 _POLICY = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
@@ -162,13 +163,18 @@ def all_appointments_file(targets: list[Target]) -> bytes:
 # -- status ---------------------------------------------------------------------------------------------
 def status_rows(targets: list[Target], ledger: Ledger, latest: list[NoticeResult] | None = None) -> list[dict]:
     """One line per client: this session's last outcome for them, else what the ledger knows."""
-    said = {(r.target.appointment_key, r.client): r.label for r in latest or ()}
+    said = {(r.target.appointment_key, r.client): _in_app(r.label) for r in latest or ()}
     rows = []
     for target, client in recipients(targets):
         label = said.get((target.appointment_key, client)) or _known(ledger, target, client)
         rows.append({"Row": ",".join(map(str, target.rows)), "Client": client.label, "Email": client.email,
                      "Status": label})
     return rows
+
+
+def _in_app(label: str) -> str:
+    # The notifier speaks to the command line; here the same step is a button.
+    return label.replace("run notify again to check and finish", AGAIN).replace("run notify again", AGAIN)
 
 
 def _known(ledger: Ledger, target: Target, client: Client) -> str:
@@ -182,7 +188,7 @@ def _known(ledger: Ledger, target: Target, client: Client) -> str:
     if found.status == FAILED:
         return f"failed: {found.error or 'unknown error'}"
     if found.status == PENDING:
-        return "not confirmed yet: the next send checks the mailbox before sending anything"
+        return f"not confirmed yet: {AGAIN}"
     return found.status
 
 

@@ -144,3 +144,37 @@ def test_the_job_emails_each_client_once_and_again_only_when_asked(sandbox, tmp_
     sent = mail_to(sandbox, tag)
     assert {a: len(m) for a, m in sent.items()} == {f"{tag.lower()}-0@example.com": 1,
                                                     f"{tag.lower()}-1@example.com": 2}
+
+
+@pytest.mark.timeout(300)
+def test_cancel_stops_the_job_and_the_next_send_finishes_without_a_second_email(fresh_sandbox, tmp_path):
+    tag = unique_tag("CNJ")
+    targets = book(fresh_sandbox, tmp_path, tag, 12)
+    journal = tmp_path / "journal.sqlite3"
+    fresh_sandbox.configure(latency=400)
+
+    def make_client(on_device_code, cancel):
+        from lib.graph.client import GraphClient
+        from lib.graph.pacing import Throttle
+        from lib.graph.profile import Profile
+        from lib.notify.access import token_provider
+
+        profile = Profile.load(fresh_sandbox.profile_path)
+        return GraphClient(profile, token_provider(profile), throttle=Throttle(), cancel=cancel)
+
+    job = step.NotifyJob(make_client, journal, DEFAULT, targets).start()
+    while job.finished == 0 and not job.done:
+        job.wait(0.05)
+    job.cancel()
+    assert job.wait(240)
+    assert job.error is None and "cancelled before it was confirmed" in " ".join(r.label for r in job.result)
+    stopped = step.status_rows(targets, Ledger(journal), job.result)
+    assert any("Email clients again checks the mailbox first" in r["Status"] for r in stopped)
+    told = sum(len(m) for m in mail_to(fresh_sandbox, tag).values())
+    assert told < 12
+    fresh_sandbox.configure(latency=0)
+    rest = step.NotifyJob(make_client, journal, DEFAULT, targets).start()
+    assert rest.wait(240) and rest.error is None
+    assert {r.status for r in rest.result} <= {"sent", "already sent"}
+    assert {a: len(m) for a, m in mail_to(fresh_sandbox, tag).items()} == {
+        f"{tag.lower()}-{i}@example.com": 1 for i in range(12)}
