@@ -149,11 +149,13 @@ def _plain(text: str) -> str:
 
 
 # -- sending -------------------------------------------------------------------------------------------------
-def _mail_client(on_device_code=None, cancel=None):
-    """A connection whose token carries the mail permissions (a token cache of its own, see lib.notify.access)."""
+def _mail_client(p, on_device_code=None, cancel=None):
+    """A connection whose token carries the mail permissions (a token cache of its own, see lib.notify.access).
+
+    Called on the job's thread too, so it is handed the profile: that thread has no session state.
+    """
     from lib.graph import open_client
 
-    p = state.profile()
     quiet = (lambda flow: None) if p.is_sandbox else on_device_code
     return open_client(p, access.token_provider(p, on_device_code=quiet, cancel=cancel), cancel=cancel)
 
@@ -165,7 +167,7 @@ def _permission_problem():
         return None  # a delegated sign-in on a real tenant happens when sending; Graph's answer is explained then
     kept = st.session_state.get("bulk_notify_client_for")
     if not kept or kept[0] != p.key:
-        kept = st.session_state["bulk_notify_client_for"] = (p.key, _mail_client())
+        kept = st.session_state["bulk_notify_client_for"] = (p.key, _mail_client(p))
     try:
         access.check_can_notify(kept[1])
     except Exception as exc:  # GraphError (missing consent) or AuthError (cannot sign in)
@@ -174,7 +176,9 @@ def _permission_problem():
 
 
 def _start(template, targets, again=frozenset()) -> None:
-    job = step.NotifyJob(_mail_client, default_journal_path(), template, targets, again=set(again)).start()
+    p = state.profile()
+    job = step.NotifyJob(lambda on_code, cancel: _mail_client(p, on_code, cancel), default_journal_path(), template,
+                         targets, again=set(again)).start()
     st.session_state["bulk_notify_job"] = job
 
 
