@@ -59,7 +59,7 @@ def who(target: Target, client: Client) -> str:
 
 
 # -- templates ------------------------------------------------------------------------------------
-def template_from(subject: str, body: str, fmt: str, name: str = "this template") -> Template:
+def template_from(subject: str, body: str, fmt: str, name: str = "The email template") -> Template:
     """The template the user typed; a TemplateError naming the part and the placeholder before anything is sent."""
     return Template(subject=subject, body=body, format=fmt if fmt in (TEXT, HTML) else HTML, name=name)
 
