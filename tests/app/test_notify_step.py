@@ -126,3 +126,22 @@ def test_a_connection_without_the_mail_permissions_is_explained_before_sending()
     assert "Grant admin consent" in said
     assert button(at, "Email 2 clients").disabled
     assert mine(tag) == []
+
+
+def test_an_email_template_is_saved_in_the_data_folder_and_picked_again():
+    from lib.datafolder import studio_home
+
+    tag = unique_tag("NTT")
+    at = created(2, tag)
+    at.text_input(key="bulk_notify_subject").set_value("Reminder {subject} " + tag).run()
+    at.text_input(key="bulk_notify_name").set_value(f"Reminder {tag}").run()
+    at.button(key="notify_save_button").click().run()
+    assert_clean(at)
+    assert f"Saved the email template “Reminder {tag}”" in texts(at)
+    assert (studio_home() / "email-templates" / f"Reminder {tag}.json").is_file()
+    button(at, "Back to the default").click().run()
+    assert at.text_input(key="bulk_notify_subject").value.startswith("Your appointment:")
+    at.selectbox(key="bulk_notify_saved").set_value(f"Reminder {tag}").run()
+    button(at, "Load").click().run()
+    assert at.text_input(key="bulk_notify_subject").value == "Reminder {subject} " + tag
+    assert f"Reminder Virtual appointment {tag}" in texts(at)       # the preview follows the template
