@@ -17,6 +17,7 @@ from lib.spreadsheet.columns import FIELD_BY_KEY, FIELDS, auto_map, mapping_key,
 from lib.spreadsheet.read import SpreadsheetError
 from lib.spreadsheet.samples import template_csv, template_xlsx
 from ui import bulk_session, messages, navigation, results, state
+from ui import notify_step
 
 navigation.through_navigation()
 
@@ -278,5 +279,6 @@ if outcome_store:
     if failed and not running and st.button(f"Retry failed ({len(failed):,})", icon=":material/replay:"):
         bulk_session.start_run(name, source_id, [o.appointment for o in failed], [], retry=True)
         st.rerun()
+    notify_step.render(outcome_store["outcomes"], running=running)
 elif not running:
     st.caption("The results appear here: one line per row, with the links to send to each client.")

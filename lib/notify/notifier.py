@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import timezone
 from typing import Callable
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 from lib.graph.client import GraphClient, GraphError, GraphResponse
 from lib.graph.pacing import Throttle
@@ -307,7 +308,8 @@ class Notifier:
 def template_values(target: Target, client: Client, organizer_name: str) -> dict[str, str]:
     """The placeholders' values for one client (dates in the appointment's own time zone)."""
     appt = target.appointment
-    start, end = appt.start, appt.end
+    zone = ZoneInfo(appt.time_zone)   # an appointment built in code may carry UTC times
+    start, end = appt.start.astimezone(zone), appt.end.astimezone(zone)
     return {"client_name": client.display_name or client.email, "subject": appt.subject,
             "date": f"{start:%A} {start.day} {start:%B %Y}", "time": f"{start:%H:%M}–{end:%H:%M}",
             "time_zone": appt.time_zone, "join_link": target.join_link, "organizer_name": organizer_name}
