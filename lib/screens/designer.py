@@ -14,6 +14,7 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from lib.screens.saved import SavedByName, file_name
 from lib.model.appointment import (DEFAULT_SUBJECT, Appointment, Client, ModelError, check_time_zone,
                                    meeting_external_id_for, parse_graph_time)
 from lib.spreadsheet.cells import check_email, check_phone
@@ -245,46 +246,21 @@ class DraftStore:
 
 
 # -- templates ------------------------------------------------------------------------------------
-class Templates:
+class Templates(SavedByName):
     """Saved designer payloads: one JSON document per file in a folder (``studio_home()/templates``)."""
 
-    def __init__(self, folder: str | Path):
-        self.folder = Path(folder)
-
-    def names(self) -> list[str]:
-        if not self.folder.is_dir():
-            return []
-        return sorted(p.stem for p in self.folder.glob("*.json"))
-
-    def path_for(self, name: str) -> Path:
-        clean = template_file_name(name)
-        return self.folder / f"{clean}.json"
+    what = "Template"
 
     def save(self, name: str, appointment: Appointment) -> Path:
         """Write the appointment as a template; the same name overwrites."""
-        path = self.path_for(name)
-        self.folder.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(appointment.to_document(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-        return path
+        return self.save_document(name, appointment.to_document())
 
     def load(self, name: str) -> Appointment:
-        path = self.path_for(name)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except OSError:
-            raise ModelError("Template", f"'{name}' is not saved (any more); pick another one") from None
-        return Appointment.from_document(text)
-
-    def delete(self, name: str) -> None:
-        self.path_for(name).unlink(missing_ok=True)
+        """A saved template as an appointment."""
+        return Appointment.from_document(self.existing_path(name).read_text(encoding="utf-8"))
 
 
-def template_file_name(name: str) -> str:
-    """A safe file name for a template: letters, digits, spaces, dots, dashes and underscores."""
-    clean = re.sub(r"[^\w .-]+", "", (name or "").strip()).strip(" .")
-    if not clean:
-        raise ModelError("Template name", "type a name with at least one letter or digit")
-    return clean[:80]
+template_file_name = file_name  # the name the designer's tests and pages know it by
 
 
 def fresh_copy(appt: Appointment) -> Appointment:

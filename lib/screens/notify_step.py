@@ -7,19 +7,18 @@ from __future__ import annotations
 
 import base64
 import html
-import json
 import threading
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from lib.model.appointment import Client, ModelError
+from lib.model.appointment import Client
+from lib.screens.saved import SavedByName
 from lib.notify import ics
 from lib.notify.ledger import FAILED, PENDING, SENT, Ledger
 from lib.notify.notifier import NO_EMAIL, NoticeResult, Notifier, Target, build_message, calendar_entry
 from lib.notify.preview import PREVIEW_ID
-from lib.notify.templates import HTML, TEXT, Template, TemplateError, load_template
+from lib.notify.templates import HTML, TEXT, Template, load_template
 from lib.screens.background import BackgroundTask
-from lib.screens.designer import template_file_name
 
 CONFIRMED = ("created", "existing", "updated")
 NOT_YET = "not sent yet"
@@ -64,36 +63,19 @@ def template_from(subject: str, body: str, fmt: str, name: str = "The email temp
     return Template(subject=subject, body=body, format=fmt if fmt in (TEXT, HTML) else HTML, name=name)
 
 
-class EmailTemplates:
+class EmailTemplates(SavedByName):
     """Saved email templates: one JSON file (subject, body, format) each in ``studio_home()/email-templates``."""
 
-    def __init__(self, folder: str | Path):
-        self.folder = Path(folder)
-
-    def names(self) -> list[str]:
-        """The saved templates' names, sorted."""
-        if not self.folder.is_dir():
-            return []
-        return sorted(p.stem for p in self.folder.glob("*.json"))
-
-    def path_for(self, name: str) -> Path:
-        """Where a template of this name lives (a safe file name; raises ModelError for an empty one)."""
-        return self.folder / f"{template_file_name(name)}.json"
+    what = "Email template"
 
     def save(self, name: str, template: Template) -> Path:
         """Write the template (the same name overwrites); it was checked when it was made."""
-        path = self.path_for(name)
-        self.folder.mkdir(parents=True, exist_ok=True)
-        document = {"subject": template.subject, "body": template.body, "format": template.format}
-        path.write_text(json.dumps(document, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-        return path
+        return self.save_document(name, {"subject": template.subject, "body": template.body,
+                                         "format": template.format})
 
     def load(self, name: str) -> Template:
         """A saved template, checked again (a file edited by hand may carry an unknown placeholder)."""
-        path = self.path_for(name)
-        if not path.is_file():
-            raise ModelError("Email template", f"'{name}' is not saved (any more); pick another one")
-        return load_template(path)
+        return load_template(self.existing_path(name))
 
 
 # -- what one client receives ---------------------------------------------------------------------------
