@@ -143,8 +143,7 @@ choice = bulk_session.schedule_choice(hours_on)
 edits = bulk_session.current_edits(source_id)
 organizer = profile.organizer if profile is not None and profile.auth == "client_credentials" else ""
 try:
-    report, frame, timeline = bulk_session.check(data, name, sheet.sheet_name, tuple(sorted(mapping.items(), key=lambda kv: kv[0])),
-                                    choice, grid.edits_key(edits), organizer, choice.time_zone)
+    report, frame, timeline = bulk_session.check(data, name, sheet.sheet_name, mapping, choice, edits, organizer)
 except ModelError as exc:
     messages.show_error(exc, what="The schedule cannot be used")
     st.stop()
@@ -153,7 +152,7 @@ run_ids = st.session_state.setdefault("bulk_run_ids", [])
 
 def kept_job() -> KeptJob:
     return KeptJob(name=name, data=data, sheet=sheet.sheet_name, mapping=mapping, schedule=choice, edits=edits,
-                   run_ids=run_ids, rows=len(sheet.rows))
+                   run_ids=run_ids, rows=len(sheet.rows), dates=st.session_state.get("bulk_dates", {}))
 
 
 KEPT.save(kept_job())
@@ -165,6 +164,7 @@ if len(timeline):
 
 # -- 4 · Check -----------------------------------------------------------------------------------------
 st.subheader("4 · Check")
+bulk_session.ask_date_orders(report)
 ready, attention = report.ok, report.error
 st.markdown(f"**{ready:,} ready**, **{attention:,} need{'s' if attention == 1 else ''} attention**"
             + (" — fix the cells in the table; each change is checked again at once." if attention else " — all good."))

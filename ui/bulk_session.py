@@ -15,7 +15,6 @@ from lib.screens import bulk_job
 from lib.screens import check_grid as grid
 from lib.screens.background import BackgroundRun
 from lib.screens.bulk_job import JobStore, ScheduleChoice
-from lib.spreadsheet.check import check_sheet
 from lib.spreadsheet.read import read_table
 from lib.spreadsheet.samples import sample_clients_csv
 from ui import state
@@ -31,15 +30,50 @@ def read(data: bytes, name: str, sheet: str | None):
     return read_table(data, name, sheet=sheet)
 
 
-# The report holds thousands of appointments and is never changed: cache_resource hands back the same
-# object instead of unpickling a copy on every rerun (0.2 s for 10,000 rows).
+# One CheckSession per file, mapping, schedule and options, never per edit: an edit re-checks only its
+# rows (and their appointment groups) on the session. cache_resource hands back the same object.
 @st.cache_resource(show_spinner="Checking every row…", max_entries=6)
-def check(data: bytes, name: str, sheet: str | None, mapping: tuple, choice: ScheduleChoice, edits: tuple,
-          organizer: str, zone: str):
-    """Validate the (edited) sheet; returns the report, the check grid and the timeline, all cached together."""
-    table = grid.apply_edits(read_table(data, name, sheet=sheet), {n: dict(c) for n, c in edits})
-    report = check_sheet(table, dict(mapping), choice.schedule(), organizer=organizer)
-    return report, grid.check_frame(report, table, dict(mapping), zone=zone), grid.timeline_frame(report, zone=zone)
+def check_session(data: bytes, name: str, sheet: str | None, mapping: tuple, choice: ScheduleChoice,
+                  organizer: str, date_order: tuple) -> grid.CheckSession:
+    """The check of this file under these settings, kept without the edits (a ModelError names a bad setting)."""
+    return grid.CheckSession.start(read(data, name, sheet), dict(mapping), choice.schedule(), organizer=organizer,
+                                   date_order=dict(date_order) or "auto")
+
+
+def check(data: bytes, name: str, sheet: str | None, mapping: dict, choice: ScheduleChoice, edits: dict,
+          organizer: str):
+    """(report, check grid, timeline) for the edited sheet; read-only, shared by reruns."""
+    session = check_session(data, name, sheet, tuple(sorted(mapping.items())), choice, organizer,
+                            tuple(sorted(date_orders().items())))
+    st.session_state["bulk_check_session"] = session
+    return session.check(edits, zone=choice.time_zone)
+
+
+def date_orders() -> dict[str, str]:
+    """{header: "DMY" | "MDY"}: the user's answers for the date columns the file could not decide."""
+    return {h: q["order"] for h, q in st.session_state.get("bulk_dates", {}).items() if q.get("order")}
+
+
+def ask_date_orders(report) -> None:
+    """Ask once per date column that reads both ways; the answer re-checks the column and is kept with the job."""
+    asked = st.session_state.setdefault("bulk_dates", {})
+    for column in report.undecided_dates:
+        if not asked.get(column.header, {}).get("order"):
+            asked[column.header] = {"question": column.question, "readings": column.readings, "order": None,
+                                    "rows": column.ambiguous_rows}
+    in_file = {c.header for c in report.date_columns}
+    for header, q in asked.items():
+        if header not in in_file or not q.get("question"):
+            continue
+        choices = [o for o in ("DMY", "MDY") if o in q["readings"]]
+        st.radio(q["question"], choices, index=choices.index(q["order"]) if q["order"] in choices else None,
+                 key=f"bulk_date_order_{header}", horizontal=True, on_change=_answer_date, args=(header,),
+                 format_func=lambda o, r=q["readings"]: f"{r[o]} ({'day' if o == 'DMY' else 'month'} first)",
+                 help="Until you answer, every row whose date reads both ways keeps its warning.")
+
+
+def _answer_date(header: str) -> None:
+    st.session_state["bulk_dates"][header]["order"] = st.session_state.get(f"bulk_date_order_{header}")
 
 
 def use_source(name: str, data: bytes | str) -> None:
@@ -47,7 +81,7 @@ def use_source(name: str, data: bytes | str) -> None:
     if isinstance(data, str):
         data = data.encode("utf-8")
     st.session_state["bulk_source"] = {"name": name, "data": data}
-    for key in ("bulk_sheet", "bulk_edits", "bulk_results", "bulk_job", "bulk_run_ids"):
+    for key in ("bulk_sheet", "bulk_edits", "bulk_results", "bulk_job", "bulk_run_ids", "bulk_dates"):
         st.session_state.pop(key, None)
 
 
@@ -75,6 +109,9 @@ def on_continue() -> None:
     st.session_state["bulk_edits"] = {row: dict(cells) for row, cells in job.edits.items()}
     st.session_state["bulk_edits_for"] = bulk_job.source_key(job.data, job.sheet)
     st.session_state["bulk_run_ids"] = list(job.run_ids)
+    st.session_state["bulk_dates"] = {h: dict(q) for h, q in job.dates.items()}
+    for key in [k for k in st.session_state if str(k).startswith("bulk_date_order_")]:
+        del st.session_state[key]
     if job.schedule is not None:
         s = job.schedule
         st.session_state.update(bulk_day=s.first_day, bulk_time=s.first_start, bulk_duration=s.duration,

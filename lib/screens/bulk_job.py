@@ -182,7 +182,7 @@ def outcome_of(entry, *, status: str | None = None, error: str | None = None) ->
     return Outcome(key=entry.key, appointment=appt, organizer_id=entry.organizer, status=status or entry.status,
                    meeting_id=entry.meeting_id or "", join_web_url=entry.join_web_url or "",
                    client_join_web_url=entry.client_join_web_url or "", error=entry.error or "" if error is None else error,
-                   request_id=entry.request_id or "", from_journal=True)
+                   request_id=entry.request_id or "")
 
 
 def source_key(data: bytes, sheet_name: str | None) -> str:
@@ -203,6 +203,8 @@ class KeptJob:
     edits: dict = field(default_factory=dict)  # spreadsheet row -> {header: text}
     run_ids: list = field(default_factory=list)  # the run, then its retries
     rows: int = 0
+    # date column header -> {"question", "readings", "order": "DMY" | "MDY" | None}: the answers asked for
+    dates: dict = field(default_factory=dict)
 
     @property
     def fixes(self) -> int:
@@ -228,6 +230,7 @@ class JobStore:
             _write(source, job.data)
         meta = {"name": job.name, "sheet": job.sheet, "mapping": job.mapping, "rows": job.rows,
                 "schedule": job.schedule.to_json() if job.schedule else None, "run_ids": job.run_ids,
+                "dates": job.dates,
                 "edits": [[row, cells] for row, cells in sorted(job.edits.items())]}
         _write(self.folder / "job.json", json.dumps(meta, ensure_ascii=False, indent=1).encode("utf-8"))
 
@@ -239,7 +242,8 @@ class JobStore:
             schedule = ScheduleChoice.from_json(meta["schedule"]) if meta.get("schedule") else None
             return KeptJob(name=meta["name"], data=data, sheet=meta.get("sheet"), mapping=dict(meta.get("mapping") or {}),
                            schedule=schedule, edits={int(r): dict(c) for r, c in meta.get("edits") or []},
-                           run_ids=list(meta.get("run_ids") or []), rows=int(meta.get("rows") or 0))
+                           run_ids=list(meta.get("run_ids") or []), rows=int(meta.get("rows") or 0),
+                           dates={str(h): dict(q) for h, q in (meta.get("dates") or {}).items()})
         except (OSError, ValueError, KeyError, TypeError):
             return None
 
