@@ -81,11 +81,13 @@ class Tally:
     skipped: int = 0
     linked: int = 0
     cancelled: bool = False
+    updated: int = 0
 
     @classmethod
     def of(cls, outcomes: list[Outcome], invalid: list, cancelled: bool = False) -> "Tally":
         return cls(created=sum(o.status == "created" for o in outcomes),
                    existing=sum(o.status == "existing" for o in outcomes),
+                   updated=sum(o.status == "updated" for o in outcomes),
                    failed=sum(o.status == "failed" for o in outcomes), skipped=len(invalid),
                    linked=sum(bool(o.client_join_web_url or o.join_web_url) for o in outcomes if o.status != "failed"),
                    cancelled=cancelled)
@@ -95,15 +97,20 @@ class Tally:
         return not self.failed and not self.cancelled
 
     def summary(self) -> str:
-        """``11 created · 1 failed · 2 skipped (need attention).`` and what the links are."""
+        """``3 created, 1 updated, 8 already there (confirmed by Microsoft Graph), 1 failed.`` and what the links are.
+
+        Every row the run reports was confirmed by Graph in that run, so "already there" is Graph's word,
+        not the journal's."""
         parts = [f"{self.created:,} created"]
+        if self.updated:
+            parts.append(f"{self.updated:,} updated")
         if self.existing:
-            parts.append(f"{self.existing:,} already existed (not sent again)")
+            parts.append(f"{self.existing:,} already there (confirmed by Microsoft Graph)")
         if self.failed:
             parts.append(f"{self.failed:,} failed")
         if self.skipped:
             parts.append(f"{self.skipped:,} skipped (need attention)")
-        text = " · ".join(parts)
+        text = ", ".join(parts)
         if self.cancelled:
             return text + " — the run was cancelled."
         if self.failed:
@@ -112,16 +119,24 @@ class Tally:
 
 
 def progress_line(progress, total: int) -> str:
-    """``1,560 of 5,000 created · 3 failed · about 4 s left`` for a runner's live Progress."""
+    """``1,570 of 5,000 done: 1,500 created, 10 updated, 60 already there · 3 failed · about 4 s left``.
+
+    While Graph holds the run back, its notice replaces the time left, so a standing bar says why."""
     total = progress.total or total
-    made = progress.created + progress.existing
-    left = f"about {progress.seconds_left:.0f} s left" if progress.seconds_left else "estimating time left…"
-    parts = [f"{made:,} of {total:,} created"]
+    made = progress.created + progress.existing + progress.updated
+    counts = [f"{progress.created:,} created"]
+    if progress.updated:
+        counts.append(f"{progress.updated:,} updated")
     if progress.existing:
-        parts.append(f"{progress.existing:,} of them already existed")
+        counts.append(f"{progress.existing:,} already there")
+    parts = [f"{made:,} of {total:,} done: " + ", ".join(counts)]
     if progress.failed:
         parts.append(f"{progress.failed:,} failed")
-    return " · ".join(parts + [left])
+    if progress.notice:
+        parts.append(progress.notice)
+    else:
+        parts.append(f"about {progress.seconds_left:.0f} s left" if progress.seconds_left else "estimating time left…")
+    return " · ".join(parts)
 
 
 def create_label(count: int) -> str:
