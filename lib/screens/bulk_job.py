@@ -11,10 +11,17 @@ import json
 import shutil
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime, time
+from functools import cached_property
 from pathlib import Path
 
+import pandas as pd
+
 from lib.bulk.journal import Journal
+from lib.bulk.results import invalid_rows
 from lib.bulk.runner import Outcome
+from lib.model.bookings import BookingsTarget, rule_problems
+from lib.screens import check_grid as grid
+from lib.spreadsheet.check import CheckReport, join_messages
 from lib.spreadsheet.schedule import Schedule
 
 
@@ -154,6 +161,84 @@ def grouping_note(report) -> str:
     return (f"{report.ok:,} rows ready make {len(report.appointments):,} appointments: rows {rows} share the "
             f"appointment id {first.appointment_id}, so they are one appointment with {len(first.clients)} "
             f"clients{more}.")
+
+
+# -- the check as the Create step uses it (with the Bookings rules) ----------------------------------------
+def rule_refusals(report: CheckReport, target: BookingsTarget | None, *, app_only: bool,
+                  now: datetime) -> dict[int, str]:
+    """Spreadsheet row -> why Microsoft Bookings would refuse its appointment from an app, before sending.
+
+    The rules bind app-only connections only (a signed-in person is not held to them), and only when
+    Graph told us the business's rules."""
+    if target is None or target.rules is None or not app_only:
+        return {}
+    refused: dict[int, str] = {}
+    for appt in report.appointments:
+        problems = rule_problems(appt, target.rules, now=now, staff_chosen=bool(target.staff_ids))
+        if problems:
+            for row in appt.source_rows:
+                refused[row] = join_messages(["Microsoft Bookings would refuse this from an app", " ".join(problems)])
+    return refused
+
+
+@dataclass(frozen=True)
+class Checked:
+    """The check report less the rows Bookings would refuse: the counts, what to send, what to skip."""
+
+    report: CheckReport
+    refused: dict = field(default_factory=dict)  # spreadsheet row -> why Bookings would refuse it
+
+    @property
+    def ok(self) -> int:
+        return self.report.ok - len(self.refused)
+
+    @property
+    def error(self) -> int:
+        return self.report.error + len(self.refused)
+
+    @cached_property
+    def appointments(self) -> list:
+        if not self.refused:
+            return self.report.appointments
+        return [a for a in self.report.appointments if not any(r in self.refused for r in a.source_rows)]
+
+    def invalid(self) -> list[tuple[int, str]]:
+        """The rows the run skips, with why (listed in the results)."""
+        return sorted(invalid_rows(self.report) + list(self.refused.items()))
+
+    def problems(self) -> list[tuple[int, str]]:
+        """(row, what to fix) for every row that needs attention, in the file's order."""
+        found = [(r.row, grid.problem_text(r)) for r in self.report.rows if r.status != "ok"]
+        return sorted(found + list(self.refused.items()))
+
+    def frame(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """The check grid with the refused rows marked to fix (a copy: the cached grid stays as it was)."""
+        if not self.refused:
+            return frame
+        frame = frame.copy()
+        hit = frame[grid.ROW].isin(list(self.refused))
+        frame.loc[hit, grid.STATUS] = grid.ERROR
+        frame.loc[hit, grid.PROBLEM] = [join_messages([p, self.refused[int(r)]]) if p else self.refused[int(r)]
+                                        for r, p in zip(frame.loc[hit, grid.ROW], frame.loc[hit, grid.PROBLEM])]
+        return frame
+
+
+def service_length_note(target: BookingsTarget) -> str:
+    """``Initial consultation: 30 minutes`` and why that is the slots' length."""
+    if not target.duration_minutes:
+        return (f"{target.service_name or 'The service'} has no length set in Microsoft Bookings: choose the "
+                "length of each slot below.")
+    return (f"{target.service_name}: {target.duration_minutes} minutes — the service's length in Microsoft "
+            "Bookings, used for each slot (an app may book only that length).")
+
+
+def bookings_email_note(target: BookingsTarget) -> str:
+    """What the customers got from Microsoft Bookings, so nobody sends them a second message."""
+    if target.opt_out_of_customer_email:
+        return ("Customer emails are turned off for this business's bookings (opted out), so Microsoft Bookings did "
+                "not write to the clients: send each one their link, for example from the Excel download.")
+    return ("Microsoft Bookings emails each customer their confirmation with the join link, so there is no "
+            "message to send from here.")
 
 
 # -- results kept in the journal ---------------------------------------------------------------------

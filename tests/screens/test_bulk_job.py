@@ -126,3 +126,29 @@ def test_collecting_a_retry_keeps_the_first_runs_skipped_rows_and_both_run_ids()
     assert run_ids == ["r1", "r2"]
     collect(Result(), retry=False, previous=None, source="s", invalid=[], run_ids=run_ids)
     assert run_ids == ["r2"]
+
+
+def test_rows_bookings_would_refuse_from_an_app_are_marked_and_skipped_before_sending():
+    from datetime import timedelta
+
+    from lib.model.bookings import BookingRules, BookingsTarget
+    from lib.screens.bulk_job import Checked, rule_refusals
+    from lib.screens.check_grid import CheckSession
+    from lib.spreadsheet.schedule import Schedule
+
+    sheet = read_table(b"Name,Email,Date,Time,End\nAnn,ann@example.com,2027-03-01,09:00,09:30\n"
+                       b"Ben,ben@example.com,2027-03-01,10:00,10:45\nCy,nope,2027-03-01,11:00,11:30\n", "r.csv")
+    report, frame, _ = CheckSession.start(sheet, auto_map(sheet.headers),
+                                          Schedule(start=datetime(2027, 3, 1, 9), tz="UTC")).check({})
+    rules = BookingRules("Contoso Virtual Care", timedelta(minutes=30), timedelta(hours=1), None, True)
+    target = BookingsTarget("care@contoso.example", "svc", "Initial consultation", 30, rules=rules)
+    now = datetime(2027, 1, 1, tzinfo=timezone.utc)
+    assert rule_refusals(report, target, app_only=False, now=now) == {}  # a signed-in person is not held to them
+    refused = rule_refusals(report, target, app_only=True, now=now)
+    assert list(refused) == [3] and "It lasts 45 minutes, but the service takes 30" in refused[3]
+    checked = Checked(report, refused)
+    assert (checked.ok, checked.error) == (1, 2)
+    assert [a.source_rows for a in checked.appointments] == [(2,)]
+    assert [row for row, _ in checked.invalid()] == [3, 4] and [row for row, _ in checked.problems()] == [3, 4]
+    marked = checked.frame(frame)
+    assert list(marked["_status"]) == ["✓ Ready", "✗ Fix", "✗ Fix"] and frame["_status"].iloc[1] == "✓ Ready"
