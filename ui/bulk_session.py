@@ -72,6 +72,10 @@ def ask_date_orders(report) -> None:
                  key=f"bulk_date_order_{header}", horizontal=True, on_change=_answer_date, args=(header,),
                  format_func=lambda o, r=q["readings"]: f"{r[o]} ({'day' if o == 'DMY' else 'month'} first)",
                  help="Until you answer, every row whose date reads both ways keeps its warning.")
+        if not q["order"]:
+            rows = q.get("rows", 0)
+            st.caption(f"Until you answer, {rows:,} row{'s' if rows != 1 else ''} of column “{header}” "
+                       f"keep{'s' if rows == 1 else ''} a warning (⚠) and the date as first guessed.")
 
 
 def _answer_date(header: str) -> None:
