@@ -1,18 +1,15 @@
 """Bulk from spreadsheet: upload, match columns, schedule, check, create — one step after another."""
 
 import hashlib
-from datetime import time, timedelta
+from datetime import datetime, time, timedelta, timezone
 
 import streamlit as st
 
-from lib.bulk.results import invalid_rows
 from lib.model.appointment import ModelError
-from lib.model.flows import plan
 from lib.model.timezones import COMMON_ZONES
 from lib.screens import bulk_job
 from lib.screens import check_grid as grid
-from lib.screens.bulk_job import KeptJob, Tally
-from lib.screens.designer import preview
+from lib.screens.bulk_job import Checked, KeptJob, Tally
 from lib.spreadsheet.columns import FIELD_BY_KEY, FIELDS, auto_map, mapping_key, missing_required
 from lib.spreadsheet.read import SpreadsheetError
 from lib.spreadsheet.samples import template_csv, template_xlsx
@@ -118,9 +115,13 @@ if missing_required(mapping):
 
 # -- 3 · Schedule -------------------------------------------------------------------------------------------
 st.subheader("3 · Schedule")
+target = bulk_session.bookings_target()  # None in the meeting flows
 has_times = bool(mapping.get("start") or mapping.get("date"))
 st.caption(("Rows that have no date or time get the next free slot from here." if has_times else
             "This file has no dates or times, so every row gets the next free slot from here."))
+if target is not None:
+    st.info(f"Booking into **{target.business}** through Microsoft Bookings. {bulk_job.service_length_note(target)}",
+            icon=":material/event_available:")
 zones = list(dict.fromkeys([state.browser_zone(), *COMMON_ZONES]))
 bulk_session.schedule_defaults(zones[0])
 if st.session_state["bulk_tz"] not in zones:
@@ -144,8 +145,7 @@ choice = bulk_session.schedule_choice(hours_on)
 edits = bulk_session.current_edits(source_id)
 organizer = profile.organizer if profile is not None and profile.auth == "client_credentials" else ""
 try:
-    report, frame, timeline = bulk_session.check(data, name, sheet.sheet_name, tuple(sorted(mapping.items(), key=lambda kv: kv[0])),
-                                    choice, grid.edits_key(edits), organizer, choice.time_zone)
+    report, frame, timeline = bulk_session.check(data, name, sheet.sheet_name, mapping, choice, edits, organizer)
 except ModelError as exc:
     messages.show_error(exc, what="The schedule cannot be used")
     st.stop()
@@ -154,7 +154,7 @@ run_ids = st.session_state.setdefault("bulk_run_ids", [])
 
 def kept_job() -> KeptJob:
     return KeptJob(name=name, data=data, sheet=sheet.sheet_name, mapping=mapping, schedule=choice, edits=edits,
-                   run_ids=run_ids, rows=len(sheet.rows))
+                   run_ids=run_ids, rows=len(sheet.rows), dates=st.session_state.get("bulk_dates", {}))
 
 
 KEPT.save(kept_job())
@@ -166,10 +166,16 @@ if len(timeline):
 
 # -- 4 · Check -----------------------------------------------------------------------------------------
 st.subheader("4 · Check")
-ready, attention = report.ok, report.error
+bulk_session.ask_date_orders(report)
+app_only = profile is not None and profile.auth == "client_credentials"
+checked = Checked(report, bulk_job.rule_refusals(report, target, app_only=app_only, now=datetime.now(timezone.utc)))
+ready, attention = checked.ok, checked.error
 st.markdown(f"**{ready:,} ready**, **{attention:,} need{'s' if attention == 1 else ''} attention**"
             + (" — fix the cells in the table; each change is checked again at once." if attention else " — all good."))
-view = frame
+if checked.refused:
+    st.caption(":material/rule: Rows marked to fix break a rule of the booking business that Microsoft Bookings "
+               "applies to apps; they are not sent until fixed.")
+frame = view = checked.frame(frame)
 if attention:
     st.session_state.setdefault("bulk_filter", "All rows")
     if st.segmented_control("Show", ["All rows", "Need attention"], key="bulk_filter") == "Need attention":
@@ -184,54 +190,26 @@ view = view.iloc[(page - 1) * PAGE_ROWS: page * PAGE_ROWS].reset_index(drop=True
 columns = grid.grid_columns(sheet, mapping)
 shown_rows = view[grid.ROW].tolist()
 editor_key = f"grid_bulk_{source_id}_{hashlib.sha1(repr(shown_rows).encode()).hexdigest()[:10]}"
-st.data_editor(
-    view, key=editor_key, hide_index=True, width="stretch", num_rows="fixed",
-    height=min(560, 38 + 35 * max(1, len(view))),
-    disabled=[grid.STATUS, grid.ROW, grid.CLIENT, grid.TIME, grid.PROBLEM],
-    column_config={
-        grid.STATUS: st.column_config.TextColumn("Status", width=80, pinned=True,
-                                                 help="✓ ready · ⚠ ready, with a note to read · ✗ needs a fix"),
-        grid.ROW: st.column_config.NumberColumn("Row", width=60, help="The row number in your spreadsheet", format="%d",
-                                                pinned=True),
-        grid.CLIENT: st.column_config.TextColumn("Client", width="small"),
-        grid.TIME: st.column_config.TextColumn(f"Time ({choice.time_zone})", width="medium"),
-        grid.PROBLEM: st.column_config.TextColumn("Problem", width="large" if attention else "small"),
-        **{cid: st.column_config.TextColumn(header) for cid, header in columns.items()},
-    },
-)
-problems = [r for r in report.rows if r.status != "ok"]
+bulk_session.check_editor(view, editor_key, choice.time_zone, columns, attention)
+problems = checked.problems()
 if problems:
     with st.expander(f"What needs attention, in full ({len(problems):,} row{'s' if len(problems) != 1 else ''})",
                      icon=":material/checklist:", expanded=len(problems) <= 10):
-        st.markdown("\n".join(f"- **Row {r.row}** — {grid.problem_text(r)}" for r in problems[:50]))
+        st.markdown("\n".join(f"- **Row {row}** — {text}" for row, text in problems[:50]))
         if len(problems) > 50:
             st.caption(f"… and {len(problems) - 50:,} more: choose “Need attention” above to see them all in the table.")
 st.session_state["bulk_shown"] = {"source": source_id, "key": editor_key, "rows": shown_rows, "columns": columns}
 
 with st.expander("Preview the exact requests for a row", icon=":material/code:"):
-    first = int(frame[grid.ROW].iloc[0]) if len(frame) else 2
-    last = max(first, int(frame[grid.ROW].iloc[-1]) if len(frame) else 2)
-    if not first <= st.session_state.get("bulk_preview_row", 0) <= last:
-        st.session_state["bulk_preview_row"] = first
-    wanted = st.number_input("Row", first, last, key="bulk_preview_row")
-    chosen = next((r for r in report.rows if r.row == wanted), None)
-    if chosen is None:
-        st.caption("No such row in the file.")
-    elif chosen.appointment is None:
-        st.error(f"Row {wanted} needs attention first: {grid.problem_text(chosen)}", icon=":material/error:")
-    elif profile is not None:
-        steps = plan(chosen.appointment, state.flow(), user_path=state.user_path(chosen.appointment.organizer))
-        for number, request in enumerate(preview(steps, profile.graph_base_url), start=1):
-            st.markdown(f"**{number}. {request.title}**")
-            st.code(request.as_text(), language="http", wrap_lines=True)
+    bulk_session.request_preview(report, frame, profile, target)
 
 # -- 5 · Create -----------------------------------------------------------------------------------------
 st.subheader("5 · Create")
 job, outcome_store = bulk_session.run_and_results(source_id, run_ids, lambda: KEPT.save(kept_job()))
-invalid = invalid_rows(report)
+invalid = checked.invalid()
 running = bool(job and not job["run"].done)
 
-count = len(report.appointments)
+count = len(checked.appointments)
 if note := bulk_job.grouping_note(report):
     st.caption(f":material/group: {note}")
 if attention:
@@ -240,7 +218,7 @@ if attention:
 if st.button(bulk_job.create_label(count), type="primary", icon=":material/rocket_launch:",
              disabled=running or count == 0 or profile is None):
     st.session_state.pop("bulk_start_error", None)
-    bulk_session.start_run(name, source_id, report.appointments, invalid, retry=False)
+    bulk_session.start_run(name, source_id, checked.appointments, invalid, retry=False, target=target)
     st.rerun()
 if error := st.session_state.get("bulk_start_error"):
     messages.show_error(error, what="Nothing was created")
@@ -248,25 +226,8 @@ for warning in st.session_state.get("bulk_quota", []) if job else []:
     st.warning(warning, icon=":material/warning:")
 
 
-@st.fragment(run_every=0.5)
-def progress_panel() -> None:
-    current = st.session_state.get("bulk_job")
-    if not current or current.get("collected"):
-        return
-    run = current["run"]
-    if run.done:
-        st.rerun(scope="app")
-    p = run.progress
-    st.progress(p.done / (p.total or run.total) if (p.total or run.total) else 0.0,
-                text=bulk_job.progress_line(p, run.total))
-    if run.cancelling:
-        st.caption("Cancelling: finishing the requests already sent…")
-    elif st.button("Cancel", icon=":material/cancel:"):
-        run.cancel()
-
-
 if running:
-    progress_panel()
+    bulk_session.progress_panel()
 
 if outcome_store:
     tally = Tally.of(outcome_store["outcomes"], outcome_store["invalid"], outcome_store.get("cancelled", False))
@@ -274,11 +235,17 @@ if outcome_store:
         st.success(tally.summary(), icon=":material/task_alt:")
     else:
         st.warning(tally.summary(), icon=":material/warning:")
+    if target is not None:
+        st.caption(":material/link: Each line has the booking's links: the client's (anonymous join when the service "
+                   "allows it) and the staff member's Teams link.")
     results.table_and_downloads(outcome_store["outcomes"], outcome_store["invalid"])
     failed = [o for o in outcome_store["outcomes"] if o.status == "failed"]
     if failed and not running and st.button(f"Retry failed ({len(failed):,})", icon=":material/replay:"):
-        bulk_session.start_run(name, source_id, [o.appointment for o in failed], [], retry=True)
+        bulk_session.start_run(name, source_id, [o.appointment for o in failed], [], retry=True, target=target)
         st.rerun()
-    notify_step.render(outcome_store["outcomes"], running=running)
+    if target is not None:
+        st.info(bulk_job.bookings_email_note(target), icon=":material/mail:")
+    else:
+        notify_step.render(outcome_store["outcomes"], running=running)
 elif not running:
     st.caption("The results appear here: one line per row, with the links to send to each client.")

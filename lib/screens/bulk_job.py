@@ -11,10 +11,17 @@ import json
 import shutil
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime, time
+from functools import cached_property
 from pathlib import Path
 
+import pandas as pd
+
 from lib.bulk.journal import Journal
+from lib.bulk.results import invalid_rows
 from lib.bulk.runner import Outcome
+from lib.model.bookings import BookingsTarget, rule_problems
+from lib.screens import check_grid as grid
+from lib.spreadsheet.check import CheckReport, join_messages
 from lib.spreadsheet.schedule import Schedule
 
 
@@ -81,11 +88,13 @@ class Tally:
     skipped: int = 0
     linked: int = 0
     cancelled: bool = False
+    updated: int = 0
 
     @classmethod
     def of(cls, outcomes: list[Outcome], invalid: list, cancelled: bool = False) -> "Tally":
         return cls(created=sum(o.status == "created" for o in outcomes),
                    existing=sum(o.status == "existing" for o in outcomes),
+                   updated=sum(o.status == "updated" for o in outcomes),
                    failed=sum(o.status == "failed" for o in outcomes), skipped=len(invalid),
                    linked=sum(bool(o.client_join_web_url or o.join_web_url) for o in outcomes if o.status != "failed"),
                    cancelled=cancelled)
@@ -95,15 +104,20 @@ class Tally:
         return not self.failed and not self.cancelled
 
     def summary(self) -> str:
-        """``11 created · 1 failed · 2 skipped (need attention).`` and what the links are."""
+        """``3 created, 1 updated, 8 already there (confirmed by Microsoft Graph), 1 failed.`` and what the links are.
+
+        Every row the run reports was confirmed by Graph in that run, so "already there" is Graph's word,
+        not the journal's."""
         parts = [f"{self.created:,} created"]
+        if self.updated:
+            parts.append(f"{self.updated:,} updated")
         if self.existing:
-            parts.append(f"{self.existing:,} already existed (not sent again)")
+            parts.append(f"{self.existing:,} already there (confirmed by Microsoft Graph)")
         if self.failed:
             parts.append(f"{self.failed:,} failed")
         if self.skipped:
             parts.append(f"{self.skipped:,} skipped (need attention)")
-        text = " · ".join(parts)
+        text = ", ".join(parts)
         if self.cancelled:
             return text + " — the run was cancelled."
         if self.failed:
@@ -112,16 +126,24 @@ class Tally:
 
 
 def progress_line(progress, total: int) -> str:
-    """``1,560 of 5,000 created · 3 failed · about 4 s left`` for a runner's live Progress."""
+    """``1,570 of 5,000 done: 1,500 created, 10 updated, 60 already there · 3 failed · about 4 s left``.
+
+    While Graph holds the run back, its notice replaces the time left, so a standing bar says why."""
     total = progress.total or total
-    made = progress.created + progress.existing
-    left = f"about {progress.seconds_left:.0f} s left" if progress.seconds_left else "estimating time left…"
-    parts = [f"{made:,} of {total:,} created"]
+    made = progress.created + progress.existing + progress.updated
+    counts = [f"{progress.created:,} created"]
+    if progress.updated:
+        counts.append(f"{progress.updated:,} updated")
     if progress.existing:
-        parts.append(f"{progress.existing:,} of them already existed")
+        counts.append(f"{progress.existing:,} already there")
+    parts = [f"{made:,} of {total:,} done: " + ", ".join(counts)]
     if progress.failed:
         parts.append(f"{progress.failed:,} failed")
-    return " · ".join(parts + [left])
+    if progress.notice:
+        parts.append(progress.notice)
+    else:
+        parts.append(f"about {progress.seconds_left:.0f} s left" if progress.seconds_left else "estimating time left…")
+    return " · ".join(parts)
 
 
 def create_label(count: int) -> str:
@@ -139,6 +161,84 @@ def grouping_note(report) -> str:
     return (f"{report.ok:,} rows ready make {len(report.appointments):,} appointments: rows {rows} share the "
             f"appointment id {first.appointment_id}, so they are one appointment with {len(first.clients)} "
             f"clients{more}.")
+
+
+# -- the check as the Create step uses it (with the Bookings rules) ----------------------------------------
+def rule_refusals(report: CheckReport, target: BookingsTarget | None, *, app_only: bool,
+                  now: datetime) -> dict[int, str]:
+    """Spreadsheet row -> why Microsoft Bookings would refuse its appointment from an app, before sending.
+
+    The rules bind app-only connections only (a signed-in person is not held to them), and only when
+    Graph told us the business's rules."""
+    if target is None or target.rules is None or not app_only:
+        return {}
+    refused: dict[int, str] = {}
+    for appt in report.appointments:
+        problems = rule_problems(appt, target.rules, now=now, staff_chosen=bool(target.staff_ids))
+        if problems:
+            for row in appt.source_rows:
+                refused[row] = join_messages(["Microsoft Bookings would refuse this from an app", " ".join(problems)])
+    return refused
+
+
+@dataclass(frozen=True)
+class Checked:
+    """The check report less the rows Bookings would refuse: the counts, what to send, what to skip."""
+
+    report: CheckReport
+    refused: dict = field(default_factory=dict)  # spreadsheet row -> why Bookings would refuse it
+
+    @property
+    def ok(self) -> int:
+        return self.report.ok - len(self.refused)
+
+    @property
+    def error(self) -> int:
+        return self.report.error + len(self.refused)
+
+    @cached_property
+    def appointments(self) -> list:
+        if not self.refused:
+            return self.report.appointments
+        return [a for a in self.report.appointments if not any(r in self.refused for r in a.source_rows)]
+
+    def invalid(self) -> list[tuple[int, str]]:
+        """The rows the run skips, with why (listed in the results)."""
+        return sorted(invalid_rows(self.report) + list(self.refused.items()))
+
+    def problems(self) -> list[tuple[int, str]]:
+        """(row, what to fix) for every row that needs attention, in the file's order."""
+        found = [(r.row, grid.problem_text(r)) for r in self.report.rows if r.status != "ok"]
+        return sorted(found + list(self.refused.items()))
+
+    def frame(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """The check grid with the refused rows marked to fix (a copy: the cached grid stays as it was)."""
+        if not self.refused:
+            return frame
+        frame = frame.copy()
+        hit = frame[grid.ROW].isin(list(self.refused))
+        frame.loc[hit, grid.STATUS] = grid.ERROR
+        frame.loc[hit, grid.PROBLEM] = [join_messages([p, self.refused[int(r)]]) if p else self.refused[int(r)]
+                                        for r, p in zip(frame.loc[hit, grid.ROW], frame.loc[hit, grid.PROBLEM])]
+        return frame
+
+
+def service_length_note(target: BookingsTarget) -> str:
+    """``Initial consultation: 30 minutes`` and why that is the slots' length."""
+    if not target.duration_minutes:
+        return (f"{target.service_name or 'The service'} has no length set in Microsoft Bookings: choose the "
+                "length of each slot below.")
+    return (f"{target.service_name}: {target.duration_minutes} minutes — the service's length in Microsoft "
+            "Bookings, used for each slot (an app may book only that length).")
+
+
+def bookings_email_note(target: BookingsTarget) -> str:
+    """What the customers got from Microsoft Bookings, so nobody sends them a second message."""
+    if target.opt_out_of_customer_email:
+        return ("Customer emails are turned off for this business's bookings (opted out), so Microsoft Bookings did "
+                "not write to the clients: send each one their link, for example from the Excel download.")
+    return ("Microsoft Bookings emails each customer their confirmation with the join link, so there is no "
+            "message to send from here.")
 
 
 # -- results kept in the journal ---------------------------------------------------------------------
@@ -203,6 +303,8 @@ class KeptJob:
     edits: dict = field(default_factory=dict)  # spreadsheet row -> {header: text}
     run_ids: list = field(default_factory=list)  # the run, then its retries
     rows: int = 0
+    # date column header -> {"question", "readings", "order": "DMY" | "MDY" | None}: the answers asked for
+    dates: dict = field(default_factory=dict)
 
     @property
     def fixes(self) -> int:
@@ -228,6 +330,7 @@ class JobStore:
             _write(source, job.data)
         meta = {"name": job.name, "sheet": job.sheet, "mapping": job.mapping, "rows": job.rows,
                 "schedule": job.schedule.to_json() if job.schedule else None, "run_ids": job.run_ids,
+                "dates": job.dates,
                 "edits": [[row, cells] for row, cells in sorted(job.edits.items())]}
         _write(self.folder / "job.json", json.dumps(meta, ensure_ascii=False, indent=1).encode("utf-8"))
 
@@ -239,7 +342,8 @@ class JobStore:
             schedule = ScheduleChoice.from_json(meta["schedule"]) if meta.get("schedule") else None
             return KeptJob(name=meta["name"], data=data, sheet=meta.get("sheet"), mapping=dict(meta.get("mapping") or {}),
                            schedule=schedule, edits={int(r): dict(c) for r, c in meta.get("edits") or []},
-                           run_ids=list(meta.get("run_ids") or []), rows=int(meta.get("rows") or 0))
+                           run_ids=list(meta.get("run_ids") or []), rows=int(meta.get("rows") or 0),
+                           dates={str(h): dict(q) for h, q in (meta.get("dates") or {}).items()})
         except (OSError, ValueError, KeyError, TypeError):
             return None
 

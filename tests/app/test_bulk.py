@@ -80,8 +80,8 @@ def test_sending_the_same_file_again_creates_nothing_new():
     wait_until(at, lambda at: "4 created" in texts(at))
     at = upload(open_app("pages/bulk.py"), "again.csv", data)
     button(at, "Create 4 appointments").click().run()
-    wait_until(at, lambda at: "already existed" in texts(at))
-    assert "4 already existed" in texts(at)
+    wait_until(at, lambda at: "already there" in texts(at))
+    assert "0 created, 4 already there (confirmed by Microsoft Graph)" in texts(at)
 
 
 def test_rows_with_problems_are_skipped_and_listed_in_the_results():

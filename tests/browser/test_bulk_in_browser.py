@@ -217,7 +217,7 @@ def test_a_reload_mid_run_continues_and_an_edited_appointment_stays_selected(app
     app_sandbox_config(tmp_path / "home", latency=1500)
     try:
         page.get_by_role("button", name=f"Create {count} appointments").click()
-        page.get_by_text(f"of {count} created", exact=False).wait_for(timeout=60_000)
+        page.get_by_text(f"of {count} done", exact=False).wait_for(timeout=60_000)
         page.screenshot(path=str(ARTIFACTS / "bulk-progress.png"))
         page.reload()  # mid-way: a new session; the run goes on in the server
         offer = page.get_by_role("button", name=f"Continue with clinic-export.csv ({count} rows)")

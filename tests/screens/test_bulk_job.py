@@ -39,7 +39,8 @@ def test_the_tally_says_what_happened_in_words():
     outcomes = [outcome("a", "created"), outcome("b", "existing"), outcome("c", "failed")]
     tally = Tally.of(outcomes, [(9, "Email: no @")])
     assert (tally.created, tally.existing, tally.failed, tally.skipped, tally.linked) == (1, 1, 1, 1, 2)
-    assert tally.summary() == "1 created · 1 already existed (not sent again) · 1 failed · 1 skipped (need attention)."
+    assert tally.summary() == ("1 created, 1 already there (confirmed by Microsoft Graph), 1 failed, "
+                               "1 skipped (need attention).")
     assert not tally.all_good
     good = Tally.of(outcomes[:1], [])
     assert good.all_good and good.summary() == "1 created. Every appointment has its join link (1)."
@@ -47,9 +48,23 @@ def test_the_tally_says_what_happened_in_words():
 
 
 def test_progress_counts_what_is_created_not_what_is_ready():
-    p = Progress(total=5000, done=1563, created=1500, existing=60, failed=3)
+    p = Progress(total=5000, done=1573, created=1500, existing=60, updated=10, failed=3)
     line = progress_line(p, 5000)
-    assert line.startswith("1,560 of 5,000 created · 60 of them already existed · 3 failed · ")
+    assert line.startswith("1,570 of 5,000 done: 1,500 created, 10 updated, 60 already there · 3 failed · ")
+    assert "slow down" not in line
+
+
+def test_a_standing_bar_says_graph_asked_us_to_wait():
+    p = Progress(total=40, done=12, created=12, notice="Graph asked us to slow down: waiting 12 s")
+    assert progress_line(p, 40) == "12 of 40 done: 12 created · Graph asked us to slow down: waiting 12 s"
+
+
+def test_updated_rows_are_counted_and_named():
+    outcomes = [outcome(f"k{i}", s) for i, s in enumerate(["created"] * 3 + ["updated"] + ["existing"] * 8)]
+    tally = Tally.of(outcomes, [])
+    assert tally.updated == 1 and tally.all_good
+    assert tally.summary() == ("3 created, 1 updated, 8 already there (confirmed by Microsoft Graph). "
+                               "Every appointment has its join link (12).")
     assert create_label(1) == "Create 1 appointment" and create_label(11) == "Create 11 appointments"
 
 
@@ -111,3 +126,29 @@ def test_collecting_a_retry_keeps_the_first_runs_skipped_rows_and_both_run_ids()
     assert run_ids == ["r1", "r2"]
     collect(Result(), retry=False, previous=None, source="s", invalid=[], run_ids=run_ids)
     assert run_ids == ["r2"]
+
+
+def test_rows_bookings_would_refuse_from_an_app_are_marked_and_skipped_before_sending():
+    from datetime import timedelta
+
+    from lib.model.bookings import BookingRules, BookingsTarget
+    from lib.screens.bulk_job import Checked, rule_refusals
+    from lib.screens.check_grid import CheckSession
+    from lib.spreadsheet.schedule import Schedule
+
+    sheet = read_table(b"Name,Email,Date,Time,End\nAnn,ann@example.com,2027-03-01,09:00,09:30\n"
+                       b"Ben,ben@example.com,2027-03-01,10:00,10:45\nCy,nope,2027-03-01,11:00,11:30\n", "r.csv")
+    report, frame, _ = CheckSession.start(sheet, auto_map(sheet.headers),
+                                          Schedule(start=datetime(2027, 3, 1, 9), tz="UTC")).check({})
+    rules = BookingRules("Contoso Virtual Care", timedelta(minutes=30), timedelta(hours=1), None, True)
+    target = BookingsTarget("care@contoso.example", "svc", "Initial consultation", 30, rules=rules)
+    now = datetime(2027, 1, 1, tzinfo=timezone.utc)
+    assert rule_refusals(report, target, app_only=False, now=now) == {}  # a signed-in person is not held to them
+    refused = rule_refusals(report, target, app_only=True, now=now)
+    assert list(refused) == [3] and "It lasts 45 minutes, but the service takes 30" in refused[3]
+    checked = Checked(report, refused)
+    assert (checked.ok, checked.error) == (1, 2)
+    assert [a.source_rows for a in checked.appointments] == [(2,)]
+    assert [row for row, _ in checked.invalid()] == [3, 4] and [row for row, _ in checked.problems()] == [3, 4]
+    marked = checked.frame(frame)
+    assert list(marked["_status"]) == ["✓ Ready", "✗ Fix", "✗ Fix"] and frame["_status"].iloc[1] == "✓ Ready"
