@@ -16,7 +16,7 @@ import time
 from collections import deque
 
 MAX_BATCH = 20
-START_IN_FLIGHT = 60          # items in flight before the first reply; doubles per round trip until a 429
+START_IN_FLIGHT = 100         # items in flight before the first reply; doubles per round trip until a 429
 MAX_IN_FLIGHT = 2000
 CLEAN_WINDOWS_PER_STEP = 10   # windows without a 429 before one more item per second is tried
 DECREASE = 0.7                # what is kept when the server's own count cannot be read

@@ -47,12 +47,15 @@ class MailboxGate:
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] != "http" or not is_graph_path(scope["path"]):
             return await self.app(scope, receive, send)
+        path = (scope.get("raw_path") or scope["path"].encode()).decode("latin-1").split("/", 2)[-1]
+        is_batch = path.split("?", 1)[0] == "$batch"
+        if not is_batch and self._mailbox(path, "") is None:
+            return await self.app(scope, receive, send)  # no mailbox: no need to read the token here
         claims = authenticate(scope, self.verifier)
         if isinstance(claims, InvalidToken):
             return await self.app(scope, receive, send)
         app_id, oid = claims.get("appid", ""), str(claims.get("oid", "")).lower()
-        path = (scope.get("raw_path") or scope["path"].encode()).decode("latin-1").split("/", 2)[-1]
-        if path.split("?", 1)[0] == "$batch":
+        if is_batch:
             return await self._batch(scope, receive, send, app_id, oid)
         found = self._mailbox(path, oid)
         if found is None:
