@@ -139,12 +139,13 @@ class DateColumn:
 
     @property
     def question(self) -> str:
-        """'Is 03/04/2027 the 3 April 2027 or March 4, 2027?' — empty when there is nothing to ask."""
+        """'Does 03/04/2027 mean 3 April 2027 or March 4, 2027?' — empty when there is nothing to ask."""
         found = numeric_date(self.example) if self.example else None
         if not self.undecided or found is None:
             return ""
         r = self.readings
-        return f'Column "{self.header}": is {found.text} {r["DMY"]} (day first) or {r["MDY"]} (month first)?'
+        return (f'Column "{self.header}": does {found.text} mean {r["DMY"]} (day first) '
+                f'or {r["MDY"]} (month first)?')
 
 
 def row_notes(value: str, reading: Reading, where: str) -> tuple[str, str]:

@@ -69,7 +69,7 @@ def test_without_proof_the_zone_decides_and_every_ambiguous_row_is_warned_with_b
     (column,) = report.undecided_dates
     assert (column.example, column.example_row, column.ambiguous_rows) == ("03/04/2027", 2, 1)
     assert column.readings == {"DMY": "3 April 2027", "MDY": "March 4, 2027"}
-    assert column.question == 'Column "Date": is 03/04/2027 3 April 2027 (day first) or March 4, 2027 (month first)?'
+    assert column.question == 'Column "Date": does 03/04/2027 mean 3 April 2027 (day first) or March 4, 2027 (month first)?'
 
 
 def test_the_apps_answer_per_column_rereads_that_column_without_warnings():

@@ -127,7 +127,7 @@ def test_plain_check_asks_the_date_question_once_per_undecided_column(tmp_path):
     with contextlib.redirect_stderr(err):
         assert main(["check", str(path)]) == 0
     lines = err.getvalue().splitlines()
-    question = [line for line in lines if line.startswith('Column "Date": is 03/04/2027')]
-    assert question == ['Column "Date": is 03/04/2027 3 April 2027 (day first) or March 4, 2027 (month first)? '
+    question = [line for line in lines if line.startswith('Column "Date": does 03/04/2027')]
+    assert question == ['Column "Date": does 03/04/2027 mean 3 April 2027 (day first) or March 4, 2027 (month first)? '
                         "2 rows were read day first because the headings are in French; to choose, add "
                         "--date-order DMY or --date-order MDY."]
