@@ -22,25 +22,14 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from lib.sandbox.process import start_sandbox_process  # noqa: E402
-
-
-def write_rows(path: Path, rows: int, tag: str) -> Path:
-    start = datetime(2027, 3, 1, 9, 0)
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["Name", "Email", "Phone", "Appointment ID", "Date", "Time"])
-        for i in range(rows):
-            when = start + timedelta(minutes=30 * i)
-            writer.writerow([f"Client {i}", f"client{i}@example.com", f"+1 212 555 {1000 + i:04d}",
-                             f"{tag}-{i:04d}", when.strftime("%Y-%m-%d"), when.strftime("%H:%M")])
-    return path
+from e2e_send import write_clients as write_rows  # noqa: E402  (the same client file)
 
 
 def one_limit(limit: int, rows: int, workdir: Path) -> dict:

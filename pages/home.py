@@ -3,7 +3,7 @@
 import streamlit as st
 
 from lib.spreadsheet.samples import sample_clients_csv
-from ui import messages, navigation, state
+from ui import messages, navigation
 
 navigation.through_navigation()
 

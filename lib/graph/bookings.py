@@ -12,7 +12,7 @@ from urllib.parse import quote, urlsplit
 
 from lib.graph.client import GraphClient
 from lib.graph.errors import GraphError
-from lib.model.bookings import BookingRules, BookingsTarget, business_path
+from lib.model.bookings import BookingRules, BookingsTarget, business_path, parse_duration
 
 # Delegated permissions the bookings flow asks for, only when it runs (graph-reference §14)
 BOOKINGS_PERMISSIONS = ("Bookings.Read.All", "BookingsAppointment.ReadWrite.All")
@@ -99,19 +99,9 @@ def list_staff(client: GraphClient, business: str) -> list[StaffMember]:
 
 
 def parse_duration_minutes(value) -> int | None:
-    """Minutes of an ISO-8601 duration such as ``PT30M`` or ``PT1H15M`` (what Bookings sends); None if unreadable."""
-    if not isinstance(value, str) or not value.upper().startswith("PT"):
-        return None
-    text, minutes, number = value.upper()[2:], 0.0, ""
-    for ch in text:
-        if ch.isdigit() or ch == ".":
-            number += ch
-            continue
-        if not number or ch not in "HMS":
-            return None
-        minutes += float(number) * {"H": 60, "M": 1, "S": 1 / 60}[ch]
-        number = ""
-    return int(round(minutes)) if not number else None
+    """Minutes of a service's length such as ``PT30M`` or ``PT1H15M`` (a time part only); None if unreadable."""
+    span = parse_duration(value) if isinstance(value, str) and value.upper().startswith("PT") else None
+    return int(round(span.total_seconds() / 60)) if span is not None else None
 
 
 def choose_target(client: GraphClient, business: str, service: str = "", staff: tuple[str, ...] = (), *,

@@ -81,6 +81,15 @@ def page():
         browser.close()
 
 
+def select_first_appointment(page, app_url: str, count: int) -> None:
+    """Open the Appointments page and tick its first row (the grid is a canvas: click where the box is)."""
+    page.goto(app_url + "/appointments")
+    page.get_by_text(f"{count} appointments", exact=False).wait_for(timeout=60_000)
+    settle(page)
+    box = page.locator("[data-testid='stDataFrame']").first.bounding_box()
+    page.mouse.click(box["x"] + 18, box["y"] + 35 + 17)
+
+
 def settle(page) -> None:
     """Wait until Streamlit has finished the script run and every lazily loaded widget is drawn."""
     page.wait_for_timeout(500)
@@ -129,13 +138,7 @@ def test_uploading_a_csv_creates_every_appointment_and_shows_its_join_links(app_
         page.get_by_role("button", name="Download Excel").last.click()
     check_results_workbook(download.value, tmp_path, count)
 
-    page.goto(app_url + "/appointments")
-    page.get_by_text(f"{count} appointments", exact=False).wait_for(timeout=60_000)
-    settle(page)
-    # Select the first appointment by its row checkbox (the grid is a canvas: click where the box is).
-    grid = page.locator("[data-testid='stDataFrame']").first
-    box = grid.bounding_box()
-    page.mouse.click(box["x"] + 18, box["y"] + 35 + 17)
+    select_first_appointment(page, app_url, count)
     page.get_by_role("button", name="Refresh join links").wait_for(timeout=30_000)
     page.get_by_role("button", name="Refresh join links").click()
     page.get_by_text("Join links refreshed.").wait_for(timeout=30_000)
@@ -237,12 +240,7 @@ def test_a_reload_mid_run_continues_and_an_edited_appointment_stays_selected(app
     check_results_workbook(download.value, tmp_path, count)
 
     # Move the first appointment to a later day: the list re-sorts; the selection and the message follow it.
-    page.goto(app_url + "/appointments")
-    page.get_by_text(f"{count} appointments", exact=False).wait_for(timeout=60_000)
-    settle(page)
-    grid = page.locator("[data-testid='stDataFrame']").first
-    box = grid.bounding_box()
-    page.mouse.click(box["x"] + 18, box["y"] + 35 + 17)
+    select_first_appointment(page, app_url, count)
     heading = page.locator("[data-testid='stHeading']").filter(has_text="Client 0")
     heading.first.wait_for(timeout=30_000)
     page.get_by_role("button", name="Change subject or time").click()
