@@ -59,11 +59,31 @@ def timed(cmd: list[str], env: dict) -> tuple[float, subprocess.CompletedProcess
     return elapsed, done
 
 
+PEER_PYTHON = sys.executable  # main() points it at a venv holding only what the peer needs
+
+
+def peer_python(given: str | None) -> str:
+    """The interpreter the peer runs with: its own venv with only httpx and msal, as a script's author has.
+
+    In this project's venv, `import httpx` also imports its command line (rich, click, pygments: ~70 ms),
+    which Streamlit happens to install; the peer must not be slowed by what the app brought.
+    """
+    if given:
+        return given
+    venv = ROOT / "bench" / "results" / "peer-venv"
+    python = venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+    if not python.exists():
+        print(f"creating {venv} (httpx + msal only) for the peer ...", flush=True)
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        subprocess.run([str(python), "-m", "pip", "install", "-q", "httpx>=0.27", "msal>=1.28"], check=True)
+    return str(python)
+
+
 def commands(proc, work: Path, csv_path: Path, name: str) -> dict[str, list[str]]:
     return {
         "send": [sys.executable, "-m", "lib", "send", str(csv_path), "--connection", str(proc.profile_path),
                  "--flow", "join-link", "--out", str(work / f"{name}-send.csv")],
-        "peer": [sys.executable, str(ROOT / "bench" / "peer_httpx.py"), str(csv_path), "--connection",
+        "peer": [PEER_PYTHON, str(ROOT / "bench" / "peer_httpx.py"), str(csv_path), "--connection",
                  str(proc.profile_path), "--flow", "join-link", "--out", str(work / f"{name}-peer.csv")],
         **({"sdk": [sys.executable, str(ROOT / "bench" / "peer_sdk.py"), str(csv_path), "--connection",
                     str(proc.profile_path), "--out", str(work / f"{name}-sdk.csv")]} if HAVE_SDK else {}),
@@ -97,7 +117,11 @@ def main() -> int:
     parser.add_argument("--count", type=int, action="append", help="rows (repeatable; default 300 and 1000)")
     parser.add_argument("--repeat", type=int, default=1, help="measured runs of each (the best is compared)")
     parser.add_argument("--latency", type=int, default=100)
+    parser.add_argument("--peer-python", help="interpreter for the peer (default: a venv with httpx and msal only, "
+                                              "made once in bench/results/peer-venv)")
     args = parser.parse_args()
+    global PEER_PYTHON
+    PEER_PYTHON = peer_python(args.peer_python)
     results: dict = {"date": datetime.now().astimezone().isoformat(timespec="seconds"), "latency_ms": args.latency}
     with tempfile.TemporaryDirectory(prefix="bench-e2e-") as tmp:
         work = Path(tmp)

@@ -246,21 +246,28 @@ def _send_options(args):
 
 
 def _connector(args, profile):
-    """A function that signs in (showing a device code when one is needed) and returns the Graph client."""
+    """A function that signs in (showing a device code when one is needed) and returns the Graph client.
+
+    A cached sign-in is fetched at once on another thread, while the spreadsheet is read and checked.
+    """
     from lib.graph import open_client
     from lib.graph.signin import AuthError, token_provider_for
 
+    if args.notify:
+        from lib.notify.access import token_provider
+        tokens = token_provider(profile, on_device_code=_show_code)  # one sign-in with the mail permissions
+    elif (args.flow or "") == BOOKINGS:
+        from lib.graph.bookings import BOOKINGS_PERMISSIONS
+        from lib.graph.signin import token_provider_with
+        tokens = token_provider_with(profile, BOOKINGS_PERMISSIONS, "bookings", on_device_code=_show_code)
+    else:
+        tokens = token_provider_for(profile, on_device_code=_show_code)
+    prefetch = getattr(tokens, "prefetch", None)
+    if prefetch is not None:
+        prefetch()
+
     def connect():
         try:
-            if args.notify:
-                from lib.notify.access import token_provider
-                tokens = token_provider(profile, on_device_code=_show_code)  # one sign-in with the mail permissions
-            elif (args.flow or "") == BOOKINGS:
-                from lib.graph.bookings import BOOKINGS_PERMISSIONS
-                from lib.graph.signin import token_provider_with
-                tokens = token_provider_with(profile, BOOKINGS_PERMISSIONS, "bookings", on_device_code=_show_code)
-            else:
-                tokens = token_provider_for(profile, on_device_code=_show_code)
             return open_client(profile, tokens, max_per_second=args.max_rate, max_wait=args.max_wait)
         except AuthError as exc:
             raise UsageError(f"sign-in failed: {exc.explanation} {exc.fix}") from None

@@ -296,6 +296,19 @@ class Journal:
             result.append(item)
         return result
 
+    def last_pace(self, profile_key: str) -> dict | None:
+        """The pace the newest run against this profile's tenant left (``Throttle.pace``), or None."""
+        with self._lock:
+            rows = self._db.execute("SELECT summary FROM runs WHERE profile_key=? AND summary LIKE '%\"pace\"%' "
+                                    "ORDER BY started_at DESC LIMIT 1", (profile_key,)).fetchall()
+        for row in rows:
+            try:
+                pace = json.loads(row["summary"] or "{}").get("pace")
+            except (ValueError, AttributeError):
+                return None
+            return pace if isinstance(pace, dict) else None
+        return None
+
     def mark_interrupted_runs(self) -> int:
         """Runs still 'running' when no process runs them were killed or crashed."""
         return self._tx(lambda db: db.execute("UPDATE runs SET state='interrupted' WHERE state='running'").rowcount)
@@ -330,24 +343,7 @@ class Journal:
     def upsert_pending(self, run_id: str, profile_key: str, flow: str,
                        items: list[tuple[str, str, Appointment]]) -> None:
         """Record (key, organizer id, appointment) about to be sent; keeps what is already known about them."""
-        stamp = now_iso()
-        params = []
-        for key, organizer, appt in items:
-            params.append((
-                key, profile_key, organizer, appt.meeting_external_id, appt.appointment_id, run_id,
-                json.dumps(list(appt.source_rows)), appt.subject, utc_text(appt.start), utc_text(appt.end), appt.time_zone,
-                json.dumps([c.to_graph() for c in appt.clients]), json.dumps(appt.to_document()), flow, stamp, stamp,
-            ))
-        self._tx(lambda db: db.executemany(
-                """INSERT INTO appointments (key, profile_key, organizer, external_id, external_appointment_id, run_id,
-                       rows, subject, start_utc, end_utc, time_zone, clients, document, flow, created_at, updated_at)
-                   VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
-                   ON CONFLICT(key) DO UPDATE SET run_id=excluded.run_id, rows=excluded.rows,
-                       subject=excluded.subject, start_utc=excluded.start_utc, end_utc=excluded.end_utc,
-                       time_zone=excluded.time_zone, clients=excluded.clients, document=excluded.document,
-                       flow=excluded.flow, updated_at=excluded.updated_at,
-                       status=CASE WHEN appointments.status='deleted' THEN 'pending' ELSE appointments.status END""",
-                params))
+        self.write(pending_statements(run_id, profile_key, flow, items))
 
     def update(self, key: str, **fields) -> None:
         """Set outcome fields of one appointment (status, meeting_id, join links, error, request_id)."""
@@ -365,29 +361,13 @@ class Journal:
         ``updates``: (key, fields) as for ``update``; ``requests``: dicts of ``log_request``'s arguments;
         ``history``: dicts (key, run_id, meeting_id, join_web_url, client_join_web_url, reason).
         """
-        stamp = now_iso()
-        statements = []
-        for key, fields in updates:
-            unknown = set(fields) - _UPDATABLE
-            if unknown:
-                raise ValueError(f"not journal fields: {sorted(unknown)}")
-            fields = {**fields, "updated_at": stamp}
-            statements.append((f"UPDATE appointments SET {', '.join(f'{n}=?' for n in fields)} WHERE key=?",
-                               (*fields.values(), key)))
-        for r in requests:
-            statements.append((
-                "INSERT INTO requests (at, run_id, appointment_key, step, method, path, status, request_id, error) "
-                "VALUES (?,?,?,?,?,?,?,?,?)",
-                (stamp, r.get("run_id"), r.get("key"), r["step"], r["method"], r["path"], r.get("status"),
-                 r.get("request_id"), r.get("error"))))
-        for h in history:
-            statements.append((
-                "INSERT INTO history (appointment_key, at, run_id, meeting_id, join_web_url, client_join_web_url, reason) "
-                "VALUES (?,?,?,?,?,?,?)",
-                (h["key"], stamp, h.get("run_id"), h.get("meeting_id"), h.get("join_web_url"),
-                 h.get("client_join_web_url"), h["reason"])))
+        self.write(record_statements(updates=updates, requests=requests, history=history))
+
+    def write(self, statements: list[tuple[str, list | tuple, bool]]) -> None:
+        """(sql, parameters, many) statements from ``pending_statements``/``record_statements``, in one transaction."""
         if statements:
-            self._tx(lambda db: [db.execute(sql, params) for sql, params in statements])
+            self._tx(lambda db: [(db.executemany if many else db.execute)(sql, params)
+                                 for sql, params, many in statements])
 
     def history(self, key: str) -> list[dict]:
         """Meetings this appointment had before, oldest first (ids Graph no longer held when re-sent)."""
@@ -481,6 +461,56 @@ def _set_aside(path: Path, why: str) -> Path:
             os.replace(side, kept.with_name(kept.name + suffix))
     return kept
 
+
+
+def pending_statements(run_id: str, profile_key: str, flow: str,
+                       items: list[tuple[str, str, Appointment]]) -> list[tuple[str, list, bool]]:
+    """The statements of ``Journal.upsert_pending``: built apart so a writer thread can join them with others."""
+    if not items:
+        return []
+    stamp = now_iso()
+    params = []
+    for key, organizer, appt in items:
+        params.append((
+            key, profile_key, organizer, appt.meeting_external_id, appt.appointment_id, run_id,
+            json.dumps(list(appt.source_rows)), appt.subject, utc_text(appt.start), utc_text(appt.end), appt.time_zone,
+            json.dumps([c.to_graph() for c in appt.clients]), json.dumps(appt.to_document()), flow, stamp, stamp,
+        ))
+    return [("""INSERT INTO appointments (key, profile_key, organizer, external_id, external_appointment_id, run_id,
+                       rows, subject, start_utc, end_utc, time_zone, clients, document, flow, created_at, updated_at)
+                   VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)
+                   ON CONFLICT(key) DO UPDATE SET run_id=excluded.run_id, rows=excluded.rows,
+                       subject=excluded.subject, start_utc=excluded.start_utc, end_utc=excluded.end_utc,
+                       time_zone=excluded.time_zone, clients=excluded.clients, document=excluded.document,
+                       flow=excluded.flow, updated_at=excluded.updated_at,
+                       status=CASE WHEN appointments.status='deleted' THEN 'pending' ELSE appointments.status END""",
+             params, True)]
+
+
+def record_statements(*, updates=(), requests=(), history=()) -> list[tuple[str, tuple | list, bool]]:
+    """The statements of ``Journal.record``; unknown fields are refused here, in the caller's thread."""
+    stamp = now_iso()
+    statements = []
+    for key, fields in updates:
+        unknown = set(fields) - _UPDATABLE
+        if unknown:
+            raise ValueError(f"not journal fields: {sorted(unknown)}")
+        fields = {**fields, "updated_at": stamp}
+        statements.append((f"UPDATE appointments SET {', '.join(f'{n}=?' for n in fields)} WHERE key=?",
+                           (*fields.values(), key), False))
+    if requests:
+        statements.append((
+            "INSERT INTO requests (at, run_id, appointment_key, step, method, path, status, request_id, error) "
+            "VALUES (?,?,?,?,?,?,?,?,?)",
+            [(stamp, r.get("run_id"), r.get("key"), r["step"], r["method"], r["path"], r.get("status"),
+              r.get("request_id"), r.get("error")) for r in requests], True))
+    if history:
+        statements.append((
+            "INSERT INTO history (appointment_key, at, run_id, meeting_id, join_web_url, client_join_web_url, reason) "
+            "VALUES (?,?,?,?,?,?,?)",
+            [(h["key"], stamp, h.get("run_id"), h.get("meeting_id"), h.get("join_web_url"),
+              h.get("client_join_web_url"), h["reason"]) for h in history], True))
+    return statements
 
 def utc_text(moment: datetime) -> str:
     """A time as the journal stores it: UTC, to the second, with Z."""

@@ -28,6 +28,7 @@ from lib.model.flows import (JOIN_LINK, STEP_JOIN_LINK, STEP_MEETING, STEP_SMS, 
                              VIRTUAL_APPOINTMENT, RequestSpec, SmsOptions, plan, update_meeting)
 from lib.graph.client import GraphClient, GraphError
 from lib.bulk.journal import Journal, appointment_key
+from lib.bulk.journal_writer import JournalWriter
 
 MAX_BATCH = 20
 MONTHLY_MEETING_QUOTA = 2000
@@ -109,17 +110,17 @@ class RunResult:
 
 
 class _Writes:
-    """One chunk's journal writes, flushed in one transaction per step instead of one per row."""
+    """One chunk's journal writes, handed to the writer thread once per step instead of one per row."""
 
-    def __init__(self, journal: Journal):
-        self.journal = journal
+    def __init__(self, writer: JournalWriter):
+        self.writer = writer
         self.updates: list = []
         self.requests: list = []
         self.history: list = []
 
     def flush(self) -> None:
         if self.updates or self.requests or self.history:
-            self.journal.record(updates=self.updates, requests=self.requests, history=self.history)
+            self.writer.record(updates=self.updates, requests=self.requests, history=self.history)
             self.updates, self.requests, self.history = [], [], []
 
 
@@ -140,6 +141,7 @@ class Runner:
         self.progress = Progress(total=0)
         self._lock = threading.Lock()
         self._prepared: tuple[list, list[Outcome], dict] | None = None  # quota_warnings' work, reused by run
+        self._writer: JournalWriter | None = None
         self.run_id = ""
 
     # -- public ---------------------------------------------------------------------------------
@@ -179,20 +181,28 @@ class Runner:
                                              source=source, total=len(outcomes))
         for outcome in outcomes:
             outcome._known = known.get(outcome.key)
+        resume = getattr(self.client.throttle, "resume", None)
+        if resume is not None:  # the pace this tenant accepted last time: no cautious first round trip again
+            resume(self.journal.last_pace(self.client.profile.key))
         self._notify()
         chunk_size = MAX_BATCH if self.use_batch else 1
         chunks = [outcomes[i:i + chunk_size] for i in range(0, len(outcomes), chunk_size)]
-        with ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="send") as pool:
-            futures = [pool.submit(self._run_chunk, chunk) for chunk in chunks]
-            while wait(futures, timeout=TICK).not_done:
-                self._notify()  # nothing finished for a while: say so (a throttling pause counts down)
-            for future in futures:
-                future.result()
+        self._writer = JournalWriter(self.journal)
+        try:
+            with ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="send") as pool:
+                futures = [pool.submit(self._run_chunk, chunk) for chunk in chunks]
+                while wait(futures, timeout=TICK).not_done:
+                    self._notify()  # nothing finished for a while: say so (a throttling pause counts down)
+                for future in futures:
+                    future.result()
+        finally:
+            self._writer.close()  # everything the workers handed over is committed before the run is closed
         return self._finish(outcomes, invalid_rows)
 
-    def _record_pending(self, outcomes: list[Outcome]) -> None:
-        self.journal.upsert_pending(self.run_id, self.client.profile.key, self.flow,
-                                    [(o.key, o.organizer_id, o.appointment) for o in outcomes])
+    def _record_pending(self, outcomes: list[Outcome], writer: JournalWriter | Journal) -> None:
+        """Put ``outcomes`` in the journal as pending for this run (through the writer thread, or at once)."""
+        record = writer.pending if isinstance(writer, JournalWriter) else writer.upsert_pending
+        record(self.run_id, self.client.profile.key, self.flow, [(o.key, o.organizer_id, o.appointment) for o in outcomes])
         for outcome in outcomes:
             outcome._recorded = True
 
@@ -200,7 +210,7 @@ class Runner:
         cancelled = self.cancel.is_set() and any(o.status == "pending" for o in outcomes)
         unsent = [o for o in outcomes if not o._recorded]  # chunks a cancel stopped before they started
         if unsent:
-            self._record_pending(unsent)
+            self._record_pending(unsent, self.journal)
         for outcome in outcomes:
             if outcome.status == "pending":
                 outcome.status = "failed"
@@ -219,6 +229,9 @@ class Runner:
         self.progress.throttled = getattr(self.client.throttle, "throttled", 0)
         summary = {s: sum(o.status == s for o in outcomes) for s in ("created", "existing", "updated", "failed")}
         summary["invalid"] = len(invalid_rows)
+        pace = getattr(self.client.throttle, "pace", lambda: None)()
+        if pace:
+            summary["pace"] = pace
         self.journal.finish_run(self.run_id, "cancelled" if cancelled else "finished", summary)
         self._notify()
         return RunResult(self.run_id, outcomes, cancelled, self.progress)
@@ -227,10 +240,10 @@ class Runner:
     def _run_chunk(self, chunk: list[Outcome]) -> None:
         if self.cancel.is_set():
             return
-        writes = _Writes(self.journal)
+        writes = _Writes(self._writer)
         try:
             # Recorded as pending by the worker that sends them: the first requests need not wait for every row.
-            self._record_pending(chunk)
+            self._record_pending(chunk, self._writer)
             plans = {o.key: plan(o.appointment, self.flow, user_path=self._organizer(o.appointment.organizer)[1],
                                  sms=self.sms) for o in chunk}
             live = list(chunk)
@@ -251,6 +264,8 @@ class Runner:
                 if step_index == 0:
                     live = self._update_stale_meetings(live, writes)
                 writes.flush()
+                if any(spec.step == STEP_SMS for _, spec in work):
+                    self._writer.wait()  # a text is not idempotent: its record is committed before going on
             for outcome in live:
                 self._succeed(outcome, writes)
         except Exception as exc:  # a bug must not lose the other chunks' rows: fail these, loudly

@@ -60,6 +60,10 @@ class GraphClient:
             adapter = HTTPAdapter(pool_connections=4, pool_maxsize=64, max_retries=0)
             session.mount("https://", adapter)
             session.mount("http://", adapter)
+            # The environment is read once, not at every request: a proxy it names is kept, a ~/.netrc entry
+            # never replaces the bearer token, and the CA is the one passed with each request (``verify``).
+            session.proxies.update(requests.utils.get_environ_proxies(self.base_url))
+            session.trust_env = False
         session.verify = self.verify
         self.session = session
         self.transport = Transport(session, base_url=self.base_url, graph_host=profile.graph_host,

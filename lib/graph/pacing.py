@@ -85,6 +85,8 @@ class Throttle:
         self.throttled = 0
         self.retries = 0
         self.pauses = 0
+        self._peak_in_flight = 0
+        self._replies = 0
 
     # counters ------------------------------------------------------------------------------------
     def count(self, *, throttled: int = 0, retries: int = 0) -> None:
@@ -121,6 +123,40 @@ class Throttle:
                 return
             if interruptible_sleep(remaining, cancel):
                 return
+
+    # what a tenant accepted, for the next run -----------------------------------------------------
+    def pace(self) -> dict | None:
+        """What this run learned of the server: the items it had in flight unrefused, and the rate learned
+        from 429s (None while nothing was answered). ``resume`` starts the next run from it."""
+        with self._lock:
+            if not self._replies:
+                return None
+            if self.learned_rate is None:  # never refused: what was really in flight is proven
+                return {"in_flight": self._peak_in_flight, "rate": None}
+            return {"in_flight": int(self.in_flight_limit), "rate": self.learned_rate}
+
+    def resume(self, pace: dict | None) -> None:
+        """Start from a previous run's ``pace`` against the same tenant instead of the cautious first window.
+
+        Only a throttle that has not been used yet takes it (one that has learned for itself knows better);
+        a fixed ceiling still applies, and a 429 still slows it down.
+        """
+        if not pace or not self.adaptive:
+            return
+        with self._lock:
+            if self._replies or self._in_flight:
+                return
+            try:
+                in_flight = int(pace.get("in_flight") or 0)
+                rate = float(pace["rate"]) if pace.get("rate") else None
+            except (TypeError, ValueError, AttributeError):
+                return  # an unreadable record is ignored: the run starts cautiously
+            if rate is not None and math.isfinite(rate) and rate >= 1:
+                self.learned_rate = rate
+                self._slow_start = False
+                self.in_flight_limit = float(min(MAX_IN_FLIGHT, max(1, in_flight)))
+            elif in_flight > self.in_flight_limit:
+                self.in_flight_limit = float(min(MAX_IN_FLIGHT, in_flight))
 
     # limits --------------------------------------------------------------------------------------
     @property
@@ -177,6 +213,7 @@ class Throttle:
                     self._sent.append(entry)
                     self._open[now] = entry
                     self._in_flight += n
+                    self._peak_in_flight = max(self._peak_in_flight, self._in_flight)
                     return now, n
             if interruptible_sleep(max(delay, 0.001), cancel):
                 return time.monotonic(), n
@@ -207,6 +244,7 @@ class Throttle:
             # The server counted it somewhere between sending and the reply: the later time is the safe one.
             entry[0] = max(entry[0], time.monotonic())
             self._in_flight = max(0, self._in_flight - entry[1])
+            self._replies += 1
             self._freed.notify_all()
             if accepted:
                 self._acks.append((ticket, accepted))

@@ -104,21 +104,58 @@ class MsalTokenProvider(TokenProvider):
     def get_token(self, force_refresh: bool = False) -> str:
         """A valid access token: from memory, then the cache, then a new sign-in."""
         with self._lock:
-            if not force_refresh and self._token and time.time() < self._expires_at - EXPIRY_MARGIN_SECONDS:
+            if not force_refresh and self._fresh():
                 return self._token
-            with self._shared_cache():
-                self._load_cache()  # tokens the other process got since are used, not fetched again
+            self._load_cache()  # tokens the other process got since are used, not fetched again
             result = self._acquire(force_refresh)
-            with self._shared_cache():
-                self._save_cache()
+            self._keep(result)
             if "access_token" not in result:
                 raise _auth_error(result, self.profile)
-            self._token = result["access_token"]
-            self._expires_at = time.time() + float(result.get("expires_in") or 3600)
-            claims = result.get("id_token_claims") or {}
-            if claims.get("preferred_username"):
-                self._account_name = claims["preferred_username"]
             return self._token
+
+    def prefetch(self) -> threading.Thread:
+        """Get a token on another thread while the caller reads its spreadsheet: from memory, the cache, or
+        a refresh token, never by asking the user (a device code waits for ``get_token``, as before).
+
+        ``get_token`` then finds it in memory, or waits for this to finish. Failures are left for it to report.
+        """
+        def work():
+            try:
+                with self._lock:
+                    if self._fresh():
+                        return
+                    self._load_cache()
+                    app = self._application()
+                    if self.kind == "app":
+                        self._keep(app.acquire_token_for_client(self.scopes) or {})
+                    else:
+                        accounts = app.get_accounts()
+                        if accounts:
+                            self._keep(app.acquire_token_silent_with_error(self.scopes, account=accounts[0]) or {})
+                            if self._fresh():
+                                self._account_name = accounts[0].get("username") or self._account_name
+            except Exception as exc:  # get_token tries again in the caller's thread and explains what failed
+                log.debug("token prefetch failed: %s", type(exc).__name__)
+
+        thread = threading.Thread(target=work, name="sign-in", daemon=True)
+        thread.start()
+        return thread
+
+    def _fresh(self) -> bool:
+        return bool(self._token) and time.time() < self._expires_at - EXPIRY_MARGIN_SECONDS
+
+    def _keep(self, result: dict) -> None:
+        """Save the cache if MSAL changed it, and hold a token MSAL returned."""
+        if self._cache.has_state_changed:  # nothing to write (the usual case): no lock, not even its import
+            with self._shared_cache():
+                self._save_cache()
+        if "access_token" not in result:
+            return
+        self._token = result["access_token"]
+        self._expires_at = time.time() + float(result.get("expires_in") or 3600)
+        claims = result.get("id_token_claims") or {}
+        if claims.get("preferred_username"):
+            self._account_name = claims["preferred_username"]
 
     @property
     def account_name(self) -> str:
@@ -210,7 +247,10 @@ class MsalTokenProvider(TokenProvider):
 
     # -- cache file -----------------------------------------------------------------------------
     def _load_cache(self) -> None:
-        """Read the cache file if another process (the app, the CLI) changed it since we last did."""
+        """Read the cache file if another process (the app, the CLI) changed it since we last did.
+
+        No lock is needed to read: every write swaps a whole new file in (``write_private``).
+        """
         try:
             changed = self.cache_path.stat().st_mtime_ns
         except OSError:

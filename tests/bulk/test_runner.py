@@ -225,3 +225,18 @@ def test_progress_carries_the_throttles_notice_while_running_and_drops_it_at_the
     result = runner.run(appointments(3, unique_tag("NTC")))
     assert (False, "Graph asked us to slow down: waiting 12 s") in seen
     assert seen[-1] == (True, None) and result.progress.notice is None
+
+
+def test_the_next_run_starts_at_the_pace_the_tenant_accepted_last_time(sandbox, tmp_path):
+    tag = unique_tag("PACE")
+    runner, journal = make_runner(sandbox, tmp_path, flow="join-link")
+    first = runner.run(appointments(200, tag))
+    assert first.all_done
+    pace = journal.runs()[0]["summary"]["pace"]
+    assert pace == {"in_flight": 160, "rate": None}  # 8 batches of 20 at once, none refused
+    assert journal.last_pace(runner.client.profile.key) == pace
+    # A new process (a new client and throttle) against the same profile starts there, not at the cautious window.
+    following, _ = make_runner(sandbox, tmp_path, flow="join-link")
+    following.run(appointments(5, unique_tag("PACE")))
+    assert following.client.throttle.in_flight_limit >= 160
+    assert journal.last_pace("another-profile") is None

@@ -115,6 +115,19 @@ def test_another_port_on_the_same_host_is_another_host(foreign_server):
     assert _Recorder.seen == []
 
 
+def test_the_environment_is_read_once_a_proxy_kept_and_netrc_never_replaces_the_token(monkeypatch, tmp_path):
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.example:3128")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    (tmp_path / ".netrc").write_text("machine 127.0.0.1 login someone password secret\n")
+    monkeypatch.setenv("NETRC", str(tmp_path / ".netrc"))
+    client = GraphClient(sandbox_profile(), StaticTokenProvider("t"))
+    assert client.session.proxies.get("https") == "http://proxy.example:3128"
+    assert client.session.trust_env is False  # no environment lookup (or ~/.netrc Basic auth) at each request
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+    assert "https" not in GraphClient(sandbox_profile(), StaticTokenProvider("t")).session.proxies
+
+
 def test_a_real_cloud_client_only_talks_to_its_own_graph():
     profile = Profile.from_dict({"cloud": "usgov", "tenant_id": "contoso.onmicrosoft.us", "auth": "device_code",
                                  "client_id": "66666666-7777-8888-9999-000000000000"})

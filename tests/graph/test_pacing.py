@@ -154,3 +154,48 @@ def test_reserve_sizes_a_batch_when_its_turn_comes():
     throttle.release(ticket, 20, accepted=3, throttled=17)
     _, size = throttle.reserve(20)
     assert size == 3
+
+
+# -- what one run tells the next --------------------------------------------------------------------
+def test_a_clean_run_leaves_what_it_really_had_in_flight_and_the_next_starts_there():
+    throttle = Throttle()
+    assert throttle.pace() is None  # nothing answered yet: nothing learned
+    tickets = [throttle.acquire(20) for _ in range(5)]
+    for ticket in tickets:
+        throttle.release(ticket, 20, accepted=20)
+    assert throttle.pace() == {"in_flight": 100, "rate": None}
+    bigger = Throttle()
+    bigger.resume({"in_flight": 160, "rate": None})
+    assert bigger.in_flight_limit == 160
+    smaller = Throttle()
+    smaller.resume({"in_flight": 20, "rate": None})  # never more cautious than a first run
+    assert smaller.in_flight_limit == START_IN_FLIGHT
+
+
+def test_a_throttled_run_leaves_its_learned_rate_and_the_next_starts_paced():
+    throttle = Throttle()
+    ticket = throttle.acquire(20)
+    throttle.release(ticket, 20, accepted=5, throttled=15)
+    pace = throttle.pace()
+    assert pace["rate"] == 5.0 and pace["in_flight"] >= 5
+    following = Throttle()
+    following.resume(pace)
+    assert following.learned_rate == 5.0 and following.chunk_size() == 5
+
+
+@pytest.mark.parametrize("pace", [None, {}, {"in_flight": "many"}, {"rate": "fast"}, "junk", {"rate": float("nan")}])
+def test_an_unreadable_pace_is_ignored(pace):
+    throttle = Throttle()
+    throttle.resume(pace)
+    assert throttle.in_flight_limit == START_IN_FLIGHT and throttle.learned_rate is None
+
+
+def test_a_throttle_that_has_learned_for_itself_keeps_what_it_knows():
+    throttle = Throttle()
+    ticket = throttle.acquire(20)
+    throttle.release(ticket, 20, accepted=4, throttled=16)
+    throttle.resume({"in_flight": 2000, "rate": None})
+    assert throttle.learned_rate == 4.0
+    fixed = Throttle(max_per_second=10, adaptive=False)
+    fixed.resume({"in_flight": 500, "rate": 50})
+    assert fixed.learned_rate is None and fixed.in_flight_limit == START_IN_FLIGHT

@@ -59,6 +59,19 @@ def test_a_second_run_signs_in_silently_from_the_owner_only_cache_file(sandbox, 
     assert "access_token" not in repr(second) and second.get_token() not in repr(second)
 
 
+def test_a_cached_sign_in_is_fetched_ahead_and_a_device_code_is_never_asked_for_there(sandbox, own_home):
+    profile = Profile.load(sandbox.profile_path)
+    asked = []
+    fresh = token_provider_for(profile, on_device_code=asked.append)
+    fresh.prefetch().join(10)
+    assert asked == [] and not fresh._fresh()  # nobody signed in yet: prefetching asks nobody
+    assert fresh.get_token() and len(asked) == 1  # get_token asks, as before
+    ahead = token_provider_for(profile, on_device_code=asked.append)
+    ahead.prefetch().join(10)
+    assert ahead._fresh() and "@" in ahead.account_name
+    assert ahead.get_token() and len(asked) == 1
+
+
 def test_the_app_token_is_cached_on_disk_too(sandbox, own_home):
     profile = Profile.load(sandbox.app_profile_path)
     token_provider_for(profile).get_token()
