@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 import json
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
@@ -269,9 +270,12 @@ def derive_scheduled_id(clients: tuple[Client, ...] | list[Client], occurrence: 
     return "AS-" + _short_hash("scheduled|" + "|".join(who) + f"#{occurrence}", 12)
 
 
+_PLAIN_ID = re.compile(r"[\w\-.:]{1,64}")  # \w: what str.isalnum() accepts, and "_"
+
+
 def meeting_external_id_for(appointment_id: str) -> str:
     """The createOrGet ``externalId`` for an appointment id: the id itself when it is short and plain."""
-    if appointment_id and len(appointment_id) <= 64 and all(ch.isalnum() or ch in "-_.:" for ch in appointment_id):
+    if _PLAIN_ID.fullmatch(appointment_id):
         return appointment_id
     return "AS-" + _short_hash(appointment_id, 16)
 

@@ -27,7 +27,7 @@ def clean(text: str) -> str:
     """A cell without control characters (line breaks become spaces), trimmed."""
     if not text:
         return ""
-    if _CONTROL.search(text):
+    if not text.isprintable() and _CONTROL.search(text):  # every character _CONTROL finds is unprintable
         text = " ".join(_CONTROL.sub(" ", text).split())
     return text.strip()
 
@@ -125,7 +125,11 @@ def check_phone(text: str, region: str) -> tuple[str, str]:
         number = phonenumbers.parse(value, region or None)
     except phonenumbers.NumberParseException as exc:
         return "", _PHONE_ERRORS.get(exc.error_type, "is not a phone number — write it like +1 212 555 0142.")
-    if not phonenumbers.is_valid_number(number):
+    # Valid where the file's clients live is valid: one region's patterns instead of every region of the
+    # country code (+1 alone has 25), half of the check's time for phone numbers.
+    expected = region and phonenumbers.country_code_for_region(region) == number.country_code
+    if not (expected and phonenumbers.is_valid_number_for_region(number, region)) \
+            and not phonenumbers.is_valid_number(number):
         where = phonenumbers.region_code_for_number(number) or region
         reason = phonenumbers.is_possible_number_with_reason(number)
         if reason == phonenumbers.ValidationResult.TOO_SHORT:

@@ -329,7 +329,7 @@ def _clean(text: str) -> str:
     """Trim, and drop control characters (keeping line breaks and tabs inside a cell)."""
     if not text:
         return ""
-    if _CONTROL.search(text):
+    if not text.isprintable() and _CONTROL.search(text):  # every character _CONTROL finds is unprintable
         text = _CONTROL.sub("", text)
     return text.strip()
 

@@ -61,3 +61,14 @@ def test_lengths_in_minutes(text, minutes):
 
 def test_yes_and_no_in_several_languages():
     assert [parse_yes_no(v) for v in ("oui", "Ja", "no", "nein", "maybe")] == [True, True, False, False, None]
+
+
+def test_every_character_clean_drops_is_one_that_is_not_printable():
+    """clean() skips its search for printable text: that is only right while this holds."""
+    import sys
+    from lib.spreadsheet import cells, read
+    for pattern in (cells._CONTROL, read._CONTROL):
+        for code in range(sys.maxunicode + 1):
+            ch = chr(code)
+            if pattern.match(ch):
+                assert not ch.isprintable(), hex(code)
