@@ -7,6 +7,7 @@ used at all. Messages go to stderr in plain words; a traceback never reaches the
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import sys
 import threading
@@ -189,14 +190,16 @@ def _send(args) -> int:
         if args.duration is None:
             args.duration = target.duration_minutes
     report = _load_report(args, organizer=profile.organizer if profile.auth == "client_credentials" else "")
+    gc.freeze()  # the modules and the checked rows live until exit: the collector need not walk them while sending
     invalid = invalid_rows(report)
     for row, message in invalid:
         _say(f"Row {row} will be skipped: {message}")
     client = client or connect()
     journal = _open_journal()
     printer = _ProgressPrinter()
+    lines = _results_file(args, flow)
     try:
-        runner = _runner(args, flow, client, journal, target, printer)
+        runner = _runner(args, flow, client, journal, target, printer, lines)
         for warning in runner.quota_warnings(report.appointments) if flow != BOOKINGS else ():
             _say(f"warning: {warning}")
         result = runner.run(report.appointments, source=str(Path(args.file).resolve()), invalid_rows=invalid)
@@ -210,7 +213,7 @@ def _send(args) -> int:
     finally:
         printer.close()
         journal.close()
-    out = _write_send_results(args, flow, result, invalid, notified)
+    out = _write_send_results(args, flow, result, invalid, notified, lines)
     p = result.progress
     _say(f"{p.created} created, {p.updated} updated, {p.existing} already existed (confirmed by Graph), "
          f"{p.failed} failed, {len(invalid)} invalid rows in {_seconds(time.monotonic() - started)}. Results: {out}")
@@ -286,20 +289,32 @@ def _open_journal():
     return journal
 
 
-def _runner(args, flow, client, journal, target, printer):
+def _runner(args, flow, client, journal, target, printer, lines=None):
     if flow == BOOKINGS:
         from lib.bulk.bookings_runner import BookingsRunner
         return BookingsRunner(client, journal, target, concurrency=min(args.concurrency, 4), on_progress=printer)
     from lib.bulk.runner import Runner
     return Runner(client, journal, flow=flow, concurrency=args.concurrency, use_batch=not args.no_batch,
-                  sms=SmsOptions() if args.sms else None, on_progress=printer)
+                  sms=SmsOptions() if args.sms else None, on_progress=printer,
+                  on_outcome=lines.add if lines is not None else None)
 
 
-def _write_send_results(args, flow, result, invalid, notified) -> Path:
+def _results_file(args, flow):
+    """RESULTS.csv written line by line while sending, when nothing after the run adds to it (None otherwise)."""
+    if flow == BOOKINGS or args.notify:
+        return None
+    from lib.bulk.results import COLUMNS, ResultsFile
+    return ResultsFile(COLUMNS + ["notified"])
+
+
+def _write_send_results(args, flow, result, invalid, notified, lines=None) -> Path:
     """RESULTS.csv: the contract's columns, bookingAppointmentId for bookings, then notified."""
     from lib.bulk.export import to_csv_bytes
     from lib.bulk.results import COLUMNS, result_rows
 
+    out = Path(args.out)
+    if lines is not None:
+        return _write_file(out, lines.to_bytes(result.outcomes, invalid))
     rows, columns = result_rows(result.outcomes, invalid), COLUMNS
     if flow == BOOKINGS:  # the contract: the booking's id in its own column, no onlineMeetingId
         columns = COLUMNS + ["bookingAppointmentId"]
@@ -308,9 +323,12 @@ def _write_send_results(args, flow, result, invalid, notified) -> Path:
     columns = columns + ([] if "notified" in columns else ["notified"])
     for r in rows:
         r["notified"] = labels.get(r["row"], r.get("notified", ""))
-    out = Path(args.out)
+    return _write_file(out, to_csv_bytes(columns, [[r[c] for c in columns] for r in rows]))
+
+
+def _write_file(out: Path, data: bytes) -> Path:
     try:
-        out.write_bytes(to_csv_bytes(columns, [[r[c] for c in columns] for r in rows]))
+        out.write_bytes(data)
     except OSError as exc:
         raise UsageError(f"cannot write {out}: {exc.strerror}. Choose another --out path.") from None
     return out

@@ -34,6 +34,13 @@ def to_csv_bytes(columns: Sequence[str], rows: Iterable[Sequence]) -> bytes:
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
+def csv_line(values: Sequence) -> str:
+    """One line exactly as ``to_csv_bytes`` writes it (formulas neutralised, CRLF), for files written piece by piece."""
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\r\n").writerow(["" if v is None else safe_cell(v) for v in values])
+    return buffer.getvalue()
+
+
 def to_xlsx_bytes(columns: Sequence[str], rows: Iterable[Sequence], sheet_name: str = "Appointments", *,
                   links: Sequence[str] = (), more_sheets: Sequence[tuple[str, Sequence[str], Iterable[Sequence]]] = ()
                   ) -> bytes:

@@ -7,8 +7,11 @@ technical ids in a sheet of their own).
 
 from __future__ import annotations
 
+import queue
+import threading
 from zoneinfo import ZoneInfo
 
+from lib.bulk.export import csv_line
 from lib.bulk.runner import Outcome
 from lib.spreadsheet.check import join_messages
 from lib.model.appointment import Appointment, Client
@@ -30,29 +33,80 @@ COLUMNS = ["row", "status", "externalAppointmentId", "onlineMeetingId", "joinWeb
 
 def result_rows(outcomes: list[Outcome], invalid: list[tuple[int, str]] = ()) -> list[dict]:
     """Rows sorted by spreadsheet row; a grouped appointment repeats on each of its rows, each with its client."""
-    rows = []
-    for outcome in outcomes:
-        appt = outcome.appointment
-        line = {
-            "status": outcome.status,
-            "externalAppointmentId": appt.appointment_id,
-            "onlineMeetingId": outcome.meeting_id,
-            "joinWebUrl": outcome.join_web_url,
-            "clientJoinWebUrl": outcome.client_join_web_url,
-            "error": outcome.error,
-            "clients": appt.clients_label,
-            "subject": appt.subject,
-            "start": appt.start.isoformat(timespec="minutes"),
-            "end": appt.end.isoformat(timespec="minutes"),
-            "timeZone": appt.time_zone,
-            "requestId": outcome.request_id,
-        }
-        for row, clients in row_clients(appt):
-            rows.append({"row": row, **line, **_plain(outcome, clients)})
-    for row, message in invalid:
-        rows.append({"row": row, "status": "invalid", "error": message})
+    rows = [row for outcome in outcomes for row in outcome_rows(outcome)]
+    rows.extend(_invalid_row(row, message) for row, message in invalid)
     rows.sort(key=lambda r: r["row"])
-    return [{column: r.get(column, "") for column in COLUMNS} for r in rows]
+    return rows
+
+
+def _invalid_row(row: int, message: str) -> dict:
+    return {column: {"row": row, "status": "invalid", "error": message}.get(column, "") for column in COLUMNS}
+
+
+def outcome_rows(outcome: Outcome) -> list[dict]:
+    """The RESULTS.csv rows (COLUMNS) of one appointment: one per spreadsheet row it came from."""
+    appt = outcome.appointment
+    line = {
+        "status": outcome.status,
+        "externalAppointmentId": appt.appointment_id,
+        "onlineMeetingId": outcome.meeting_id,
+        "joinWebUrl": outcome.join_web_url,
+        "clientJoinWebUrl": outcome.client_join_web_url,
+        "error": outcome.error,
+        "clients": appt.clients_label,
+        "subject": appt.subject,
+        "start": appt.start.isoformat(timespec="minutes"),
+        "end": appt.end.isoformat(timespec="minutes"),
+        "timeZone": appt.time_zone,
+        "requestId": outcome.request_id,
+    }
+    rows = []
+    for row, clients in row_clients(appt):
+        whole = {"row": row, **line, **_plain(outcome, clients)}
+        rows.append({column: whole.get(column, "") for column in COLUMNS})
+    return rows
+
+
+class ResultsFile:
+    """RESULTS.csv rendered while the run goes: an appointment's lines as soon as Graph has settled it, on a
+    thread of its own (the senders mostly wait on the network), so the file at the end is a join of lines.
+
+    ``add`` takes a settled outcome (the runner's ``on_outcome``); ``to_bytes`` renders whatever changed
+    since (a cancelled row, say) and returns exactly what ``to_csv_bytes(columns, result_rows(...))`` would.
+    """
+
+    def __init__(self, columns: list[str]):
+        self.columns = columns
+        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._lines: dict[int, tuple[tuple, list[tuple[int, str]]]] = {}
+        self._thread = threading.Thread(target=self._render_all, name="results", daemon=True)
+        self._thread.start()
+
+    def add(self, outcome: Outcome) -> None:
+        self._queue.put(outcome)
+
+    def to_bytes(self, outcomes: list[Outcome], invalid: list[tuple[int, str]] = ()) -> bytes:
+        self._queue.put(None)
+        self._thread.join()
+        lines = []
+        for outcome in outcomes:
+            done = self._lines.get(id(outcome))
+            lines.extend(done[1] if done is not None and done[0] == _state(outcome) else self._render(outcome))
+        lines.extend((row, csv_line([_invalid_row(row, message).get(c, "") for c in self.columns])) for row, message in invalid)
+        lines.sort(key=lambda line: line[0])
+        return ("\ufeff" + csv_line(self.columns) + "".join(text for _, text in lines)).encode("utf-8")
+
+    def _render_all(self) -> None:
+        while (outcome := self._queue.get()) is not None:
+            self._lines[id(outcome)] = (_state(outcome), self._render(outcome))
+
+    def _render(self, outcome: Outcome) -> list[tuple[int, str]]:
+        return [(r["row"], csv_line([r.get(c, "") for c in self.columns])) for r in outcome_rows(outcome)]
+
+
+def _state(outcome: Outcome) -> tuple:
+    return (outcome.status, outcome.meeting_id, outcome.join_web_url, outcome.client_join_web_url, outcome.error,
+            outcome.request_id)
 
 
 def mail_merge_rows(outcomes: list[Outcome], invalid: list[tuple[int, str]] = ()) -> list[dict]:

@@ -129,7 +129,8 @@ class Runner:
 
     def __init__(self, client: GraphClient, journal: Journal, *, flow: str, concurrency: int = 8,
                  use_batch: bool = True, sms: SmsOptions | None = None,
-                 on_progress: Callable[[Progress], None] | None = None, cancel: threading.Event | None = None):
+                 on_progress: Callable[[Progress], None] | None = None, cancel: threading.Event | None = None,
+                 on_outcome: Callable[[Outcome], None] | None = None):
         self.client = client
         self.journal = journal
         self.flow = flow
@@ -137,6 +138,7 @@ class Runner:
         self.use_batch = use_batch
         self.sms = sms if flow == JOIN_LINK else None
         self.on_progress = on_progress
+        self.on_outcome = on_outcome  # each appointment once Graph has settled it (called on a sending thread)
         self.cancel = cancel or threading.Event()
         self.progress = Progress(total=0)
         self._lock = threading.Lock()
@@ -408,6 +410,8 @@ class Runner:
                 setattr(self.progress, outcome.status, getattr(self.progress, outcome.status) + 1)
             else:
                 self.progress.failed += 1
+        if self.on_outcome is not None:
+            self.on_outcome(outcome)
         self._notify()
 
     def _notify(self) -> None:
