@@ -70,6 +70,7 @@ CREATE TABLE IF NOT EXISTS appointments (
 );
 CREATE INDEX IF NOT EXISTS appointments_by_run ON appointments(run_id);
 CREATE INDEX IF NOT EXISTS appointments_by_start ON appointments(profile_key, organizer, start_utc);
+CREATE INDEX IF NOT EXISTS appointments_by_month ON appointments(profile_key, organizer, start_utc, status);
 CREATE TABLE IF NOT EXISTS requests (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     at TEXT NOT NULL,
@@ -103,6 +104,10 @@ CREATE TABLE IF NOT EXISTS history (
 );
 CREATE INDEX IF NOT EXISTS history_by_appointment ON history(appointment_key);
 """
+
+# The quota count reads only this index (no table row per meeting). Added without a new version: a journal of
+# version 2 gets it when opened, and an older app reads it as before.
+MONTH_INDEX = "CREATE INDEX IF NOT EXISTS appointments_by_month ON appointments(profile_key, organizer, start_utc, status)"
 
 # From the first layout (user_version 0) to version 2.
 UPGRADE_FROM_1 = "ALTER TABLE appointments ADD COLUMN sms_sent_for TEXT;"
@@ -213,6 +218,8 @@ class Journal:
                 raise _NeedsUpgrade()
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: no fsync per commit, still crash-safe
+            if version == SCHEMA_VERSION:
+                db.execute(MONTH_INDEX)  # a no-op once it is there
             if version < SCHEMA_VERSION:
                 legacy = db.execute("SELECT 1 FROM sqlite_master WHERE name='appointments'").fetchone()
                 db.execute("BEGIN IMMEDIATE")
