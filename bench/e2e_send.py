@@ -6,7 +6,8 @@
 For each N, on one sandbox started with --latency 100 and the delegated (device-code) profile:
   send   `python -m lib send FILE --connection PROFILE --flow join-link` (checks, journal, RESULTS.csv)
   peer   `python bench/peer_httpx.py FILE --connection PROFILE` (msal + httpx asyncio, $batch 20 × 8)
-  sdk    `python bench/peer_sdk.py FILE --connection PROFILE` (msgraph-sdk, 16 in flight, no $batch), if installed
+  sdk    `python bench/peer_sdk.py FILE --connection PROFILE` (msgraph-sdk, 16 in flight, no $batch; --no-sdk skips)
+Run it from the README's venv: send uses this interpreter; each peer gets a venv of its own (bench/results/).
   rerun  `send` of the same file again: every row confirmed by Graph; HTTP requests counted by the sandbox.
 Both sign in once beforehand (a warm-up run of 20 rows), so sign-in is cached for both as in daily use.
 Each measured run uses new Appointment IDs (rows really created). Figures go to bench/results/e2e.json.
@@ -31,11 +32,7 @@ sys.path.insert(0, str(ROOT))
 
 from lib.sandbox.process import start_sandbox_process  # noqa: E402
 
-try:  # the official SDK peer runs when bench/requirements.txt is installed
-    import msgraph  # noqa: F401
-    HAVE_SDK = True
-except ImportError:
-    HAVE_SDK = False
+HAVE_SDK = True  # main() turns it off with --no-sdk
 
 
 def write_clients(path: Path, n: int, tag: str) -> Path:
@@ -50,32 +47,49 @@ def write_clients(path: Path, n: int, tag: str) -> Path:
     return path
 
 
+CLIENT_CPUS: set[int] | None = None  # main() sets it with --pin
+
+
+def pin_server(pid: int) -> None:
+    """Keep the sandbox (every thread of it) on the last CPU and the clients on the others, as Graph's own
+    servers are not the client's machine: on 2 cores, a server sharing the client's CPU slows most the client
+    that has more threads (send's senders, journal and results threads) than the asyncio peer."""
+    global CLIENT_CPUS
+    cpus = sorted(os.sched_getaffinity(0))
+    server, CLIENT_CPUS = {cpus[-1]}, set(cpus[:-1])
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        os.sched_setaffinity(int(tid), server)
+
+
 def timed(cmd: list[str], env: dict) -> tuple[float, subprocess.CompletedProcess]:
     started = time.perf_counter()
-    done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    pin = (lambda: os.sched_setaffinity(0, CLIENT_CPUS)) if CLIENT_CPUS else None
+    done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600, preexec_fn=pin)
     elapsed = time.perf_counter() - started
     if done.returncode != 0:
         raise SystemExit(f"{cmd[:4]} exited {done.returncode}:\n{done.stderr[-2000:]}")
     return elapsed, done
 
 
-PEER_PYTHON = sys.executable  # main() points it at a venv holding only what the peer needs
+PEER_PYTHON = SDK_PYTHON = sys.executable  # main() points them at venvs holding only what each peer needs
 
 
-def peer_python(given: str | None) -> str:
-    """The interpreter the peer runs with: its own venv with only httpx and msal, as a script's author has.
+def own_venv(name: str, packages: list[str], given: str | None) -> str:
+    """An interpreter with only ``packages`` (made once in bench/results/NAME), unless one is ``given``.
 
-    In this project's venv, `import httpx` also imports its command line (rich, click, pygments: ~70 ms),
-    which Streamlit happens to install; the peer must not be slowed by what the app brought.
+    Each program runs with what its own author would install: `send` with the project's requirements
+    (run this script from the README's venv), the peers with theirs. In this project's venv `import httpx`
+    also imports its command line (rich, click, pygments: ~70 ms), and msgraph-sdk brings msal-extensions,
+    which MSAL then imports at sign-in (~80 ms): neither may slow the other side.
     """
     if given:
         return given
-    venv = ROOT / "bench" / "results" / "peer-venv"
+    venv = ROOT / "bench" / "results" / name
     python = venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
     if not python.exists():
-        print(f"creating {venv} (httpx + msal only) for the peer ...", flush=True)
+        print(f"creating {venv} ({', '.join(packages)}) ...", flush=True)
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-        subprocess.run([str(python), "-m", "pip", "install", "-q", "httpx>=0.27", "msal>=1.28"], check=True)
+        subprocess.run([str(python), "-m", "pip", "install", "-q", *packages], check=True)
     return str(python)
 
 
@@ -85,7 +99,7 @@ def commands(proc, work: Path, csv_path: Path, name: str) -> dict[str, list[str]
                  "--flow", "join-link", "--out", str(work / f"{name}-send.csv")],
         "peer": [PEER_PYTHON, str(ROOT / "bench" / "peer_httpx.py"), str(csv_path), "--connection",
                  str(proc.profile_path), "--flow", "join-link", "--out", str(work / f"{name}-peer.csv")],
-        **({"sdk": [sys.executable, str(ROOT / "bench" / "peer_sdk.py"), str(csv_path), "--connection",
+        **({"sdk": [SDK_PYTHON, str(ROOT / "bench" / "peer_sdk.py"), str(csv_path), "--connection",
                     str(proc.profile_path), "--out", str(work / f"{name}-sdk.csv")]} if HAVE_SDK else {}),
     }
 
@@ -119,15 +133,27 @@ def main() -> int:
     parser.add_argument("--latency", type=int, default=100)
     parser.add_argument("--peer-python", help="interpreter for the peer (default: a venv with httpx and msal only, "
                                               "made once in bench/results/peer-venv)")
+    parser.add_argument("--sdk-python", help="interpreter for the SDK peer (default: a venv with msgraph-sdk, made "
+                                             "once in bench/results/sdk-venv)")
+    parser.add_argument("--no-sdk", action="store_true", help="leave the (slow) official SDK peer out")
+    parser.add_argument("--no-pin", action="store_true", help="let the sandbox and the clients share every CPU "
+                                                            "(by default, where the OS allows, the sandbox gets a CPU of its own)")
     args = parser.parse_args()
-    global PEER_PYTHON
-    PEER_PYTHON = peer_python(args.peer_python)
+    global PEER_PYTHON, SDK_PYTHON, HAVE_SDK
+    PEER_PYTHON = own_venv("peer-venv", ["httpx>=0.27", "msal>=1.28"], args.peer_python)
+    HAVE_SDK = not args.no_sdk
+    if HAVE_SDK:
+        SDK_PYTHON = own_venv("sdk-venv", ["msgraph-sdk>=1.5", "msal>=1.28"], args.sdk_python)
     results: dict = {"date": datetime.now().astimezone().isoformat(timespec="seconds"), "latency_ms": args.latency}
     with tempfile.TemporaryDirectory(prefix="bench-e2e-") as tmp:
         work = Path(tmp)
         env = dict(os.environ, APPOINTMENT_STUDIO_HOME=str(work / "home"))
         env.pop("PYTHONDONTWRITEBYTECODE", None)  # as installed: compiled modules are cached after the warm-up
         with start_sandbox_process(work / "sandbox", latency=args.latency) as proc:
+            pinned = not args.no_pin and hasattr(os, "sched_setaffinity") and len(os.sched_getaffinity(0)) >= 2
+            if pinned:
+                pin_server(proc.pid)
+            results["sandbox_on_its_own_cpu"] = pinned
             warm = write_clients(work / "warm.csv", 20, f"w{uuid.uuid4().hex[:6]}")
             for cmd in commands(proc, work, warm, "warm").values():
                 timed(cmd, env)  # sign in once (token caches), load the files into the OS cache

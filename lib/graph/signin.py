@@ -68,10 +68,14 @@ class TokenProvider:
 class _TimeoutSession(requests.Session):
     """A requests session with a default timeout and a fixed CA choice (MSAL's http_client)."""
 
-    def __init__(self, verify, timeout):
+    def __init__(self, verify, timeout, authority: str = ""):
         super().__init__()
         self.verify = verify
         self._timeout = timeout
+        # As the Graph client's: the environment's proxy read once, and no ~/.netrc Basic auth on token requests.
+        if authority:
+            self.proxies.update(requests.utils.get_environ_proxies(authority))
+        self.trust_env = False
 
     def request(self, method, url, **kwargs):
         kwargs.setdefault("timeout", self._timeout)
@@ -97,7 +101,7 @@ class MsalTokenProvider(TokenProvider):
         self._account_name = ""
         self._cache = msal.SerializableTokenCache()
         self._cache_mtime: int | None = None
-        self._session = _TimeoutSession(profile.verify, HTTP_TIMEOUT)
+        self._session = _TimeoutSession(profile.verify, HTTP_TIMEOUT, profile.authority)
         self._app = None  # built on first use: building it may fetch the authority's metadata
 
     # -- public ---------------------------------------------------------------------------------
