@@ -136,10 +136,13 @@ class Throttle:
             return {"in_flight": int(self.in_flight_limit), "rate": self.learned_rate}
 
     def resume(self, pace: dict | None) -> None:
-        """Start from a previous run's ``pace`` against the same tenant instead of the cautious first window.
+        """Start from a previous run's ``pace`` against the same tenant: as many items in flight as it had
+        with none refused, instead of the cautious first window (the window still grows, and a 429 still
+        slows it down).
 
-        Only a throttle that has not been used yet takes it (one that has learned for itself knows better);
-        a fixed ceiling still applies, and a 429 still slows it down.
+        A run that was throttled leaves its learned rate, but the next one starts cautiously and learns
+        again: a rate learned early in a run (less than a second of replies) is an underestimate, and kept
+        as a ceiling it would grow by one request a second. Only an unused throttle takes a pace.
         """
         if not pace or not self.adaptive:
             return
@@ -148,14 +151,10 @@ class Throttle:
                 return
             try:
                 in_flight = int(pace.get("in_flight") or 0)
-                rate = float(pace["rate"]) if pace.get("rate") else None
+                throttled = bool(pace.get("rate"))
             except (TypeError, ValueError, AttributeError):
                 return  # an unreadable record is ignored: the run starts cautiously
-            if rate is not None and math.isfinite(rate) and rate >= 1:
-                self.learned_rate = rate
-                self._slow_start = False
-                self.in_flight_limit = float(min(MAX_IN_FLIGHT, max(1, in_flight)))
-            elif in_flight > self.in_flight_limit:
+            if not throttled and in_flight > self.in_flight_limit:
                 self.in_flight_limit = float(min(MAX_IN_FLIGHT, in_flight))
 
     # limits --------------------------------------------------------------------------------------

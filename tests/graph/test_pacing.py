@@ -172,7 +172,7 @@ def test_a_clean_run_leaves_what_it_really_had_in_flight_and_the_next_starts_the
     assert smaller.in_flight_limit == START_IN_FLIGHT
 
 
-def test_a_throttled_run_leaves_its_learned_rate_and_the_next_starts_paced():
+def test_a_throttled_run_leaves_its_learned_rate_and_the_next_starts_cautiously_and_learns_again():
     throttle = Throttle()
     ticket = throttle.acquire(20)
     throttle.release(ticket, 20, accepted=5, throttled=15)
@@ -180,7 +180,7 @@ def test_a_throttled_run_leaves_its_learned_rate_and_the_next_starts_paced():
     assert pace["rate"] == 5.0 and pace["in_flight"] >= 5
     following = Throttle()
     following.resume(pace)
-    assert following.learned_rate == 5.0 and following.chunk_size() == 5
+    assert following.in_flight_limit == START_IN_FLIGHT and following.learned_rate is None
 
 
 @pytest.mark.parametrize("pace", [None, {}, {"in_flight": "many"}, {"rate": "fast"}, "junk", {"rate": float("nan")}])
