@@ -13,7 +13,7 @@ from lib.model.appointment import Appointment, Client
 from lib.model.flows import SmsOptions
 from lib.graph.signin import token_provider_for
 from lib.graph.client import GraphClient
-from lib.graph.pacing import Throttle
+from lib.graph.pacing import START_IN_FLIGHT, Throttle
 from lib.bulk.journal import Journal
 from lib.graph.profile import Profile
 from lib.bulk.runner import MONTHLY_MEETING_QUOTA, Runner, quota_warnings
@@ -233,10 +233,10 @@ def test_the_next_run_starts_at_the_pace_the_tenant_accepted_last_time(sandbox, 
     first = runner.run(appointments(200, tag))
     assert first.all_done
     pace = journal.runs()[0]["summary"]["pace"]
-    assert pace == {"in_flight": 160, "rate": None}  # 8 batches of 20 at once, none refused
+    assert pace["rate"] is None and 20 <= pace["in_flight"] <= 160  # at most 8 batches of 20 at once, none refused
     assert journal.last_pace(runner.client.profile.key) == pace
     # A new process (a new client and throttle) against the same profile starts there, not at the cautious window.
     following, _ = make_runner(sandbox, tmp_path, flow="join-link")
     following.run(appointments(5, unique_tag("PACE")))
-    assert following.client.throttle.in_flight_limit >= 160
+    assert following.client.throttle.in_flight_limit >= max(START_IN_FLIGHT, pace["in_flight"])
     assert journal.last_pace("another-profile") is None
