@@ -7,8 +7,8 @@ For each N, on one sandbox started with --latency 100 and the delegated (device-
   send   `python -m lib send FILE --connection PROFILE --flow join-link` (checks, journal, RESULTS.csv)
   peer   `python bench/peer_httpx.py FILE --connection PROFILE` (msal + httpx asyncio, $batch 20 × 8)
   sdk    `python bench/peer_sdk.py FILE --connection PROFILE` (msgraph-sdk, 16 in flight, no $batch; --no-sdk skips)
-Run it from the README's venv: send uses this interpreter; each peer gets a venv of its own (bench/results/).
   rerun  `send` of the same file again: every row confirmed by Graph; HTTP requests counted by the sandbox.
+Run it from the README's venv: send uses this interpreter; each peer gets a venv of its own (bench/results/).
 Both sign in once beforehand (a warm-up run of 20 rows), so sign-in is cached for both as in daily use.
 Each measured run uses new Appointment IDs (rows really created). Figures go to bench/results/e2e.json.
 """

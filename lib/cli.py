@@ -265,9 +265,7 @@ def _connector(args, profile):
         tokens = token_provider_with(profile, BOOKINGS_PERMISSIONS, "bookings", on_device_code=_show_code)
     else:
         tokens = token_provider_for(profile, on_device_code=_show_code)
-    prefetch = getattr(tokens, "prefetch", None)
-    if prefetch is not None:
-        prefetch()
+    tokens.prefetch()
 
     def connect():
         try:

@@ -26,18 +26,17 @@ def _is_number(text: str) -> bool:
 
 def to_csv_bytes(columns: Sequence[str], rows: Iterable[Sequence]) -> bytes:
     """UTF-8 CSV with a BOM so Excel shows accents correctly."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(columns)
-    for row in rows:
-        writer.writerow(["" if v is None else safe_cell(v) for v in row])
-    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    return ("\ufeff" + _line(columns) + "".join(csv_line(row) for row in rows)).encode("utf-8")
 
 
 def csv_line(values: Sequence) -> str:
-    """One line exactly as ``to_csv_bytes`` writes it (formulas neutralised, CRLF), for files written piece by piece."""
+    """One CSV line: formulas neutralised, CRLF (``to_csv_bytes`` is made of these; files written piece by piece too)."""
+    return _line(["" if v is None else safe_cell(v) for v in values])
+
+
+def _line(values: Sequence) -> str:
     buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\r\n").writerow(["" if v is None else safe_cell(v) for v in values])
+    csv.writer(buffer, lineterminator="\r\n").writerow(values)
     return buffer.getvalue()
 
 

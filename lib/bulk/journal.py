@@ -69,7 +69,6 @@ CREATE TABLE IF NOT EXISTS appointments (
     sms_sent_for TEXT                        -- the meeting id the clients were last texted about
 );
 CREATE INDEX IF NOT EXISTS appointments_by_run ON appointments(run_id);
-CREATE INDEX IF NOT EXISTS appointments_by_start ON appointments(profile_key, organizer, start_utc);
 CREATE INDEX IF NOT EXISTS appointments_by_month ON appointments(profile_key, organizer, start_utc, status);
 CREATE TABLE IF NOT EXISTS requests (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -105,9 +104,11 @@ CREATE TABLE IF NOT EXISTS history (
 CREATE INDEX IF NOT EXISTS history_by_appointment ON history(appointment_key);
 """
 
-# The quota count reads only this index (no table row per meeting). Added without a new version: a journal of
-# version 2 gets it when opened, and an older app reads it as before.
-MONTH_INDEX = "CREATE INDEX IF NOT EXISTS appointments_by_month ON appointments(profile_key, organizer, start_utc, status)"
+# The quota count reads only this index (no table row per meeting); it also serves what the index on
+# (profile_key, organizer, start_utc) did, which it replaces. No new version: a journal of version 2 is
+# changed when opened, and an older app reads it as before.
+MONTH_INDEX = ("CREATE INDEX IF NOT EXISTS appointments_by_month ON appointments(profile_key, organizer, start_utc, status);"
+               "DROP INDEX IF EXISTS appointments_by_start")
 
 # From the first layout (user_version 0) to version 2.
 UPGRADE_FROM_1 = "ALTER TABLE appointments ADD COLUMN sms_sent_for TEXT;"
@@ -219,7 +220,7 @@ class Journal:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: no fsync per commit, still crash-safe
             if version == SCHEMA_VERSION:
-                db.execute(MONTH_INDEX)  # a no-op once it is there
+                db.executescript(MONTH_INDEX)  # a no-op once done
             if version < SCHEMA_VERSION:
                 legacy = db.execute("SELECT 1 FROM sqlite_master WHERE name='appointments'").fetchone()
                 db.execute("BEGIN IMMEDIATE")
@@ -306,15 +307,13 @@ class Journal:
     def last_pace(self, profile_key: str) -> dict | None:
         """The pace the newest run against this profile's tenant left (``Throttle.pace``), or None."""
         with self._lock:
-            rows = self._db.execute("SELECT summary FROM runs WHERE profile_key=? AND summary LIKE '%\"pace\"%' "
-                                    "ORDER BY started_at DESC LIMIT 1", (profile_key,)).fetchall()
-        for row in rows:
-            try:
-                pace = json.loads(row["summary"] or "{}").get("pace")
-            except (ValueError, AttributeError):
-                return None
-            return pace if isinstance(pace, dict) else None
-        return None
+            row = self._db.execute("SELECT summary FROM runs WHERE profile_key=? AND summary LIKE '%\"pace\"%' "
+                                   "ORDER BY started_at DESC LIMIT 1", (profile_key,)).fetchone()
+        try:
+            pace = json.loads(row["summary"] or "{}").get("pace") if row else None
+        except (ValueError, AttributeError):
+            return None
+        return pace if isinstance(pace, dict) else None
 
     def mark_interrupted_runs(self) -> int:
         """Runs still 'running' when no process runs them were killed or crashed."""
@@ -472,7 +471,6 @@ def _set_aside(path: Path, why: str) -> Path:
     return kept
 
 
-
 def pending_statements(run_id: str, profile_key: str, flow: str,
                        items: list[tuple[str, str, Appointment]]) -> list[tuple[str, list, bool]]:
     """The statements of ``Journal.upsert_pending``: built apart so a writer thread can join them with others."""
@@ -521,6 +519,7 @@ def record_statements(*, updates=(), requests=(), history=()) -> list[tuple[str,
             [(h["key"], stamp, h.get("run_id"), h.get("meeting_id"), h.get("join_web_url"),
               h.get("client_join_web_url"), h["reason"]) for h in history], True))
     return statements
+
 
 def utc_text(moment: datetime) -> str:
     """A time as the journal stores it: UTC, to the second, with Z."""

@@ -183,9 +183,8 @@ class Runner:
                                              source=source, total=len(outcomes))
         for outcome in outcomes:
             outcome._known = known.get(outcome.key)
-        resume = getattr(self.client.throttle, "resume", None)
-        if resume is not None:  # the pace this tenant accepted last time: no cautious first round trip again
-            resume(self.journal.last_pace(self.client.profile.key))
+        # the pace this tenant accepted last time: no cautious first round trip again
+        self.client.throttle.resume(self.journal.last_pace(self.client.profile.key))
         self._notify()
         chunk_size = MAX_BATCH if self.use_batch else 1
         chunks = [outcomes[i:i + chunk_size] for i in range(0, len(outcomes), chunk_size)]
@@ -201,9 +200,8 @@ class Runner:
             self._writer.close()  # everything the workers handed over is committed before the run is closed
         return self._finish(outcomes, invalid_rows)
 
-    def _record_pending(self, outcomes: list[Outcome], writer: JournalWriter | Journal) -> None:
-        """Put ``outcomes`` in the journal as pending for this run (through the writer thread, or at once)."""
-        record = writer.pending if isinstance(writer, JournalWriter) else writer.upsert_pending
+    def _record_pending(self, outcomes: list[Outcome], record: Callable) -> None:
+        """Put ``outcomes`` in the journal as pending for this run with ``record`` (the writer's, or the journal's)."""
         record(self.run_id, self.client.profile.key, self.flow, [(o.key, o.organizer_id, o.appointment) for o in outcomes])
         for outcome in outcomes:
             outcome._recorded = True
@@ -212,7 +210,7 @@ class Runner:
         cancelled = self.cancel.is_set() and any(o.status == "pending" for o in outcomes)
         unsent = [o for o in outcomes if not o._recorded]  # chunks a cancel stopped before they started
         if unsent:
-            self._record_pending(unsent, self.journal)
+            self._record_pending(unsent, self.journal.upsert_pending)
         for outcome in outcomes:
             if outcome.status == "pending":
                 outcome.status = "failed"
@@ -231,7 +229,7 @@ class Runner:
         self.progress.throttled = getattr(self.client.throttle, "throttled", 0)
         summary = {s: sum(o.status == s for o in outcomes) for s in ("created", "existing", "updated", "failed")}
         summary["invalid"] = len(invalid_rows)
-        pace = getattr(self.client.throttle, "pace", lambda: None)()
+        pace = self.client.throttle.pace()
         if pace:
             summary["pace"] = pace
         self.journal.finish_run(self.run_id, "cancelled" if cancelled else "finished", summary)
@@ -245,7 +243,7 @@ class Runner:
         writes = _Writes(self._writer)
         try:
             # Recorded as pending by the worker that sends them: the first requests need not wait for every row.
-            self._record_pending(chunk, self._writer)
+            self._record_pending(chunk, self._writer.pending)
             plans = {o.key: plan(o.appointment, self.flow, user_path=self._organizer(o.appointment.organizer)[1],
                                  sms=self.sms) for o in chunk}
             live = list(chunk)

@@ -57,6 +57,10 @@ class TokenProvider:
     def get_token(self, force_refresh: bool = False) -> str:  # pragma: no cover - interface
         raise NotImplementedError
 
+    def prefetch(self) -> threading.Thread | None:
+        """Start getting a token in the background where that saves time later (nothing to do here)."""
+        return None
+
     @property
     def account_name(self) -> str:
         return ""
@@ -126,18 +130,9 @@ class MsalTokenProvider(TokenProvider):
         def work():
             try:
                 with self._lock:
-                    if self._fresh():
-                        return
-                    self._load_cache()
-                    app = self._application()
-                    if self.kind == "app":
-                        self._keep(app.acquire_token_for_client(self.scopes) or {})
-                    else:
-                        accounts = app.get_accounts()
-                        if accounts:
-                            self._keep(app.acquire_token_silent_with_error(self.scopes, account=accounts[0]) or {})
-                            if self._fresh():
-                                self._account_name = accounts[0].get("username") or self._account_name
+                    if not self._fresh():
+                        self._load_cache()
+                        self._keep(self._acquire(False, interactive=False))
             except Exception as exc:  # get_token tries again in the caller's thread and explains what failed
                 log.debug("token prefetch failed: %s", type(exc).__name__)
 
@@ -200,20 +195,20 @@ class MsalTokenProvider(TokenProvider):
                             code="invalid_authority") from None
         return self._app
 
-    def _acquire(self, force_refresh: bool) -> dict:
+    def _acquire(self, force_refresh: bool, *, interactive: bool = True) -> dict:
         try:
             app = self._application()
             if self.kind == "app":
                 if force_refresh:
                     app.remove_tokens_for_client()
                 return app.acquire_token_for_client(self.scopes) or {}
-            return self._acquire_delegated(app, force_refresh)
+            return self._acquire_delegated(app, force_refresh, interactive)
         except AuthError:
             raise
         except requests.RequestException as exc:
             raise _unreachable(exc, self.profile) from None
 
-    def _acquire_delegated(self, app, force_refresh: bool) -> dict:
+    def _acquire_delegated(self, app, force_refresh: bool, interactive: bool = True) -> dict:
         accounts = app.get_accounts()
         if accounts:
             account = accounts[0]
@@ -224,6 +219,8 @@ class MsalTokenProvider(TokenProvider):
                 return result
             if result:
                 log.debug("silent sign-in failed (%s); asking for a device code", result.get("error"))
+        if not interactive:  # ahead of time: nobody is asked for a device code
+            return {}
         if self.cancel is not None and self.cancel.is_set():
             raise AuthError("Sign-in was cancelled.", "Start it again when you are ready.", code="cancelled")
         flow = app.initiate_device_flow(scopes=self.scopes)

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import re
 import json
+import re
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -106,7 +106,7 @@ class Appointment:
 
     def with_ids(self) -> "Appointment":
         """A copy with the derived ids written out, as they will be sent."""
-        return replace(self, external_appointment_id=self.appointment_id, external_id=self.meeting_external_id)
+        return replace(self, **ids_for(self.start, self.clients, self.external_appointment_id, self.external_id))
 
     # -- Graph JSON ---------------------------------------------------------------------------
     def meeting_body(self, include_external_id: bool = True) -> dict:
@@ -258,6 +258,13 @@ def derive_appointment_id(start: datetime, clients: tuple[Client, ...] | list[Cl
     who = sorted(c.key for c in clients)
     key = start.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%MZ") + "|" + "|".join(who)
     return "AS-" + _short_hash(key, 12)
+
+
+def ids_for(start: datetime, clients: tuple[Client, ...], appointment_id: str = "", external_id: str = "") -> dict:
+    """``external_appointment_id`` and ``external_id`` as they will be sent: the given ones, else derived."""
+    appointment_id = appointment_id or derive_appointment_id(start, clients)
+    return {"external_appointment_id": appointment_id,
+            "external_id": external_id or meeting_external_id_for(appointment_id)}
 
 
 def derive_scheduled_id(clients: tuple[Client, ...] | list[Client], occurrence: int) -> str:

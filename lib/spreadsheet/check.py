@@ -22,8 +22,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from lib.model.appointment import (Appointment, Client, ModelError, derive_appointment_id, derive_scheduled_id,
-                                   meeting_external_id_for)
+from lib.model.appointment import Appointment, Client, ModelError, derive_scheduled_id, ids_for
 from lib.model.timezones import WINDOWS_ZONES, is_nonexistent
 from lib.spreadsheet import dates
 from lib.spreadsheet.cells import (GUID, CellError, as_utc, check_email, check_phone, clean, col, offset_text,
@@ -870,10 +869,8 @@ def _build(unit: list[_Draft], slot: Slot | None, ctx: _Context) -> _Built:
     built.scheduled = slot is not None and not head.group
     built.who = tuple(sorted(c.key for c in clients))
     start, clients = start.astimezone(head.zone), tuple(clients)
-    ids = {"external_appointment_id": head.group}
-    if not built.scheduled:  # the ids as they will be sent (Appointment.with_ids, without building it twice)
-        appointment_id = head.group or derive_appointment_id(start, clients)
-        ids = {"external_appointment_id": appointment_id, "external_id": meeting_external_id_for(appointment_id)}
+    # the ids as they will be sent (what with_ids would write, without building the appointment twice)
+    ids = {"external_appointment_id": head.group} if built.scheduled else ids_for(start, clients, head.group)
     built.appointment = Appointment(
         subject=head.subject or ctx.schedule.subject, start=start, end=end.astimezone(head.zone),
         time_zone=head.zone_name, organizer=head.organizer, clients=clients, allow_browser_join=head.browser_join,
