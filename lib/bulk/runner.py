@@ -1,9 +1,10 @@
 """Bulk creation: many appointments through one Graph client, in parallel, batched, resumable.
 
-Appointments are cut into chunks of up to 20. A worker takes a chunk and sends its steps in order,
-each step as one JSON batch: first every meeting (createOrGet), then every second step (PUT
-virtualAppointment or the join-link function) for the meetings it got, then SMS if asked. So one
-appointment's dependent steps stay in order while ``concurrency`` chunks are in flight at once.
+Each appointment's requests go in order: the meeting (createOrGet), an update when an existing meeting
+was edited, the second step (PUT virtualAppointment or the join-link function), then SMS if asked.
+``concurrency`` senders each send one JSON batch of up to 20 at a time, taking from a shared pipeline
+(``lib.bulk.pipeline``) either new appointments' first requests or the next requests of appointments
+under way, so no sender idles while another still has a chunk to finish.
 
 Graph is the truth, the journal a record: every appointment a run reports was confirmed by Graph in
 that run (createOrGet and PUT are safe to repeat, the join link is a GET). The journal tells an
@@ -24,11 +25,12 @@ from datetime import timezone
 from typing import Callable
 
 from lib.model.appointment import Appointment, ModelError, parse_graph_time
-from lib.model.flows import (JOIN_LINK, STEP_JOIN_LINK, STEP_MEETING, STEP_SMS, STEP_VIRTUAL_APPOINTMENT,
-                             VIRTUAL_APPOINTMENT, RequestSpec, SmsOptions, plan, update_meeting)
+from lib.model.flows import (JOIN_LINK, STEP_JOIN_LINK, STEP_MEETING, STEP_MEETING_UPDATE, STEP_SMS,
+                             STEP_VIRTUAL_APPOINTMENT, VIRTUAL_APPOINTMENT, RequestSpec, SmsOptions, plan, update_meeting)
 from lib.graph.client import GraphClient, GraphError
 from lib.bulk.journal import Journal, appointment_key
 from lib.bulk.journal_writer import JournalWriter
+from lib.bulk.pipeline import NEW, Batch, Pipeline
 
 MAX_BATCH = 20
 MONTHLY_MEETING_QUOTA = 2000
@@ -93,6 +95,8 @@ class Outcome:
     _stale: bool = False
     _updated: bool = False
     _second_existed: bool = True
+    _plan: list = field(default_factory=list)  # this run's requests for the appointment, in order
+    _next: int = 0  # the index in _plan of the next request
 
 
 @dataclass
@@ -186,12 +190,13 @@ class Runner:
         # the pace this tenant accepted last time: no cautious first round trip again
         self.client.throttle.resume(self.journal.last_pace(self.client.profile.key))
         self._notify()
-        chunk_size = MAX_BATCH if self.use_batch else 1
-        chunks = [outcomes[i:i + chunk_size] for i in range(0, len(outcomes), chunk_size)]
+        size = MAX_BATCH if self.use_batch else 1
+        pipeline = Pipeline(outcomes, size=size, cancel=self.cancel, tick=TICK)
+        lanes = max(1, min(self.concurrency, -(-len(outcomes) // size)))  # more senders than first batches: idle
         self._writer = JournalWriter(self.journal)
         try:
-            with ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="send") as pool:
-                futures = [pool.submit(self._run_chunk, chunk) for chunk in chunks]
+            with ThreadPoolExecutor(max_workers=lanes, thread_name_prefix="send") as pool:
+                futures = [pool.submit(self._lane, pipeline) for _ in range(lanes)]
                 while wait(futures, timeout=TICK).not_done:
                     self._notify()  # nothing finished for a while: say so (a throttling pause counts down)
                 for future in futures:
@@ -236,76 +241,72 @@ class Runner:
         self._notify()
         return RunResult(self.run_id, outcomes, cancelled, self.progress)
 
-    # -- one chunk ------------------------------------------------------------------------------
-    def _run_chunk(self, chunk: list[Outcome]) -> None:
-        if self.cancel.is_set():
-            return
+    # -- one batch ------------------------------------------------------------------------------
+    def _lane(self, pipeline: Pipeline) -> None:
+        """One sender: batches from ``pipeline`` until none is left."""
+        while (batch := pipeline.take()) is not None:
+            later: list = []
+            try:
+                later = self._run_batch(batch)
+            finally:
+                pipeline.done(batch, later)
+
+    def _run_batch(self, batch: Batch) -> list[tuple[Outcome, RequestSpec]]:
+        """Send one batch and settle what it finished; returns the next step of every appointment still going."""
         writes = _Writes(self._writer)
+        work: list = [(o, None) for o in batch.items] if batch.kind == NEW else batch.items
+        later = []
         try:
-            # Recorded as pending by the worker that sends them: the first requests need not wait for every row.
-            self._record_pending(chunk, self._writer.pending)
-            plans = {o.key: plan(o.appointment, self.flow, user_path=self._organizer(o.appointment.organizer)[1],
-                                 sms=self.sms) for o in chunk}
-            live = list(chunk)
-            for step_index in range(max(len(p) for p in plans.values())):
-                if self.cancel.is_set():
-                    return
-                work = self._step_work(live, plans, step_index)
-                results = self._send_all(work)
-                failed = set()
-                for outcome, spec in work:
-                    result = results[outcome.key]
-                    if isinstance(result, GraphError):
-                        self._fail(outcome, spec, result, writes)
-                        failed.add(outcome.key)
-                    else:
-                        self._apply(outcome, spec, result, writes)
-                live = [o for o in live if o.key not in failed]
-                if step_index == 0:
-                    live = self._update_stale_meetings(live, writes)
-                writes.flush()
-                if any(spec.step == STEP_SMS for _, spec in work):
-                    self._writer.wait()  # a text is not idempotent: its record is committed before going on
-            for outcome in live:
-                self._succeed(outcome, writes)
-        except Exception as exc:  # a bug must not lose the other chunks' rows: fail these, loudly
-            for outcome in chunk:
+            if batch.kind == NEW:
+                # Recorded as pending by the sender that sends them: the first requests need not wait for every row.
+                self._record_pending(batch.items, self._writer.pending)
+                work = [(o, self._first_step(o)) for o in batch.items]
+            results = self._send_all(work)
+            for outcome, spec in work:
+                result = results[outcome.key]
+                if isinstance(result, GraphError):
+                    self._fail(outcome, spec, result, writes)
+                    continue
+                self._apply(outcome, spec, result, writes)
+                following = self._next_step(outcome, spec)
+                if following is None:
+                    self._succeed(outcome, writes)
+                else:
+                    later.append((outcome, following))
+        except Exception as exc:  # a bug must not lose the other batches' rows: fail these, loudly
+            later = []
+            for outcome, spec in work:
                 if outcome.status == "pending":
                     error = GraphError(status=0, code="InternalError", message=f"{type(exc).__name__}: {exc}")
-                    self._fail(outcome, None, error, writes)
+                    self._fail(outcome, spec, error, writes)
         finally:
             writes.flush()
+            if any(spec is not None and spec.step == STEP_SMS for _, spec in work):
+                self._writer.wait()  # a text is not idempotent: its record is committed before going on
+        return later
 
-    def _step_work(self, live: list[Outcome], plans: dict, step_index: int) -> list[tuple[Outcome, RequestSpec]]:
-        """This step's request for each appointment still going; no second text for a meeting already texted."""
-        work = []
-        for outcome in live:
-            steps = plans[outcome.key]
-            if step_index >= len(steps):
-                continue
-            spec = steps[step_index]
+    def _first_step(self, outcome: Outcome) -> RequestSpec:
+        outcome._plan = plan(outcome.appointment, self.flow, user_path=self._organizer(outcome.appointment.organizer)[1],
+                             sms=self.sms)
+        outcome._next = 1
+        return outcome._plan[0]
+
+    def _next_step(self, outcome: Outcome, done: RequestSpec) -> RequestSpec | None:
+        """The appointment's request after ``done`` succeeded, or None when it is finished.
+
+        createOrGet returns an existing meeting unchanged: one whose subject or times were edited is PATCHed
+        first. No second text for a meeting already texted.
+        """
+        if done.step == STEP_MEETING and outcome._stale:
+            user_path = self._organizer(outcome.appointment.organizer)[1]
+            return update_meeting(outcome.appointment, user_path).with_meeting_id(outcome.meeting_id)
+        while outcome._next < len(outcome._plan):
+            spec = outcome._plan[outcome._next]
+            outcome._next += 1
             if spec.step == STEP_SMS and outcome._known is not None and outcome._known.sms_sent_for == outcome.meeting_id:
                 continue
-            if spec.needs_meeting_id:
-                spec = spec.with_meeting_id(outcome.meeting_id)
-            work.append((outcome, spec))
-        return work
-
-    def _update_stale_meetings(self, live: list[Outcome], writes: _Writes) -> list[Outcome]:
-        """createOrGet returns an existing meeting unchanged: PATCH those whose subject or times were edited."""
-        work = [(o, update_meeting(o.appointment, self._organizer(o.appointment.organizer)[1]).with_meeting_id(o.meeting_id))
-                for o in live if o._stale]
-        if not work:
-            return live
-        results = self._send_all(work)
-        for outcome, spec in work:
-            result = results[outcome.key]
-            if isinstance(result, GraphError):
-                self._fail(outcome, spec, result, writes)
-            else:
-                outcome._updated = True
-                writes.requests.append(_request_row(self.run_id, outcome.key, spec, result.status, result.request_id))
-        return [o for o in live if o.status == "pending"]
+            return spec.with_meeting_id(outcome.meeting_id) if spec.needs_meeting_id else spec
+        return None
 
     def _send_all(self, work: list[tuple[Outcome, RequestSpec]]) -> dict:
         """Send one step for several appointments: one batch per Graph version, or one by one."""
@@ -338,6 +339,8 @@ class Runner:
             outcome._second_existed = response.status == 200 and not retried
         elif spec.step == STEP_JOIN_LINK:
             outcome.client_join_web_url = body.get("value", "") or ""
+        elif spec.step == STEP_MEETING_UPDATE:
+            outcome._updated = True
         elif spec.step == STEP_SMS:
             writes.updates.append((outcome.key, {"sms_sent_for": outcome.meeting_id}))
         writes.requests.append(_request_row(self.run_id, outcome.key, spec, response.status, response.request_id))

@@ -1,0 +1,90 @@
+"""The senders' pipeline: which batch goes next, in rounds of simulated round trips (no Graph needed)."""
+
+import heapq
+import threading
+
+from lib.bulk.pipeline import LATER, NEW, Pipeline
+from lib.model.flows import RequestSpec
+
+
+def spec(version: str) -> RequestSpec:
+    return RequestSpec("joinLink", "GET", version, "0", None)
+
+
+def simulate(rows: int, lanes: int = 8, steps: tuple[str, ...] = ("v1.0",)) -> tuple[float, list]:
+    """Every batch takes one round trip (lane i a little longer than lane i - 1, so the order is fixed): (rounds, batches sent).
+
+    ``steps``: the Graph version of each request after the first, in order.
+    """
+    pipeline = Pipeline([f"row{i}" for i in range(rows)], size=20)
+    in_flight, sent, free, now = [], [], list(range(lanes)), 0.0
+
+    def start(lane: int) -> bool:
+        batch = pipeline._choose()  # what take() hands out, without blocking this single-threaded loop
+        if batch is None:
+            return False
+        pipeline._in_flight[batch.kind] += 1
+        sent.append(batch)
+        heapq.heappush(in_flight, (now + 1 + lane / 1000, lane, len(sent), batch))
+        return True
+
+    while free and start(free[0]):
+        free.pop(0)
+    while in_flight:
+        now, lane, _, batch = heapq.heappop(in_flight)
+        free.append(lane)
+        later = []
+        for item in batch.items:
+            row, index = (item, 0) if batch.kind == NEW else (item[0], int(item[1].path) + 1)
+            if index < len(steps):
+                later.append((row, RequestSpec("joinLink", "GET", steps[index], str(index), None)))
+        pipeline.done(batch, later)
+        while free and start(free[0]):
+            free.pop(0)
+    return now, sent
+
+
+def test_1000_rows_take_13_round_trips_of_full_batches_at_8_in_flight():
+    # 100 batches of 20 at 8 in flight: 13 rounds at best. Finishing chunks first would take 14 (50 chunks / 8 lanes
+    # = 7 chunks of 2 steps for some lanes while the others idle at the end).
+    rounds, sent = simulate(1000)
+    assert len(sent) == 100 and all(len(b.items) == 20 for b in sent)
+    assert rounds < 13.5
+
+
+def test_rows_finish_from_the_second_round_on():
+    _, sent = simulate(1000)
+    assert [b.kind for b in sent[:8]] == [NEW] * 8
+    assert LATER in [b.kind for b in sent[8:16]] and NEW in [b.kind for b in sent[8:16]]  # both kinds under way
+
+
+def test_a_batch_holds_one_graph_version():
+    rounds, sent = simulate(300, steps=("beta", "v1.0"))
+    for batch in sent:
+        if batch.kind == LATER:
+            assert len({s.version for _, s in batch.items}) == 1
+    assert sum(len(b.items) for b in sent) == 900  # every row's three requests, none twice
+
+
+def test_take_waits_for_batches_in_flight_and_ends_when_all_is_done():
+    pipeline = Pipeline(["a", "b"], size=20, tick=0.05)
+    first = pipeline.take()
+    assert first.kind == NEW and first.items == ["a", "b"]
+    got = []
+    waiter = threading.Thread(target=lambda: got.append(pipeline.take()))
+    waiter.start()
+    waiter.join(0.2)
+    assert waiter.is_alive()  # nothing ready yet, but the batch in flight may bring more
+    pipeline.done(first, [("a", spec("v1.0"))])
+    waiter.join(2)
+    assert got[0].kind == LATER and [row for row, _ in got[0].items] == ["a"]
+    pipeline.done(got[0], [])
+    assert pipeline.take() is None
+
+
+def test_a_cancelled_pipeline_hands_out_nothing_more():
+    cancel = threading.Event()
+    pipeline = Pipeline(list(range(100)), size=20, cancel=cancel)
+    assert pipeline.take() is not None
+    cancel.set()
+    assert pipeline.take() is None
