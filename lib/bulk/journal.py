@@ -411,15 +411,18 @@ class Journal:
         with self._lock:
             return [_entry(r) for r in self._db.execute(sql, params)]
 
-    def count_in_month(self, profile_key: str, organizer: str, month: str) -> int:
-        """Meetings this organizer has through us in a calendar month (``YYYY-MM``, UTC)."""
+    def count_in_month(self, profile_key: str, organizer: str, month: str, *, at_most: int | None = None) -> int:
+        """Meetings this organizer has through us in a calendar month (``YYYY-MM``, UTC).
+
+        ``at_most``: stop counting there (a quota check needs no more, however large the journal grows).
+        """
         year, number = int(month[:4]), int(month[5:7])
         following = f"{year + number // 12:04d}-{number % 12 + 1:02d}"
         with self._lock:  # a range on start_utc, so the index finds the month instead of reading every row
             return self._db.execute(
-                "SELECT COUNT(*) FROM appointments WHERE profile_key=? AND organizer=? AND start_utc >= ? "
-                "AND start_utc < ? AND status IN ('created','existing','updated')",
-                (profile_key, organizer, month, following)).fetchone()[0]
+                "SELECT COUNT(*) FROM (SELECT 1 FROM appointments WHERE profile_key=? AND organizer=? "
+                "AND start_utc >= ? AND start_utc < ? AND status IN ('created','existing','updated') LIMIT ?)",
+                (profile_key, organizer, month, following, -1 if at_most is None else at_most)).fetchone()[0]
 
     def organizers(self) -> list[str]:
         with self._lock:

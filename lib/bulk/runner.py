@@ -461,11 +461,15 @@ def quota_warnings(journal: Journal, profile_key: str, planned: list[tuple[str, 
         by_month[(organizer, month)] += 1
     warnings = []
     for (organizer, month), count in sorted(by_month.items()):
-        already = journal.count_in_month(profile_key, organizer, month)
+        already = journal.count_in_month(profile_key, organizer, month, at_most=MONTHLY_MEETING_QUOTA + 1)
         if already + count > MONTHLY_MEETING_QUOTA:
             who = "you" if organizer == "me" else f"organizer {organizer}"
+            if already > MONTHLY_MEETING_QUOTA:
+                total, before = f"more than {MONTHLY_MEETING_QUOTA:,}", f"more than {MONTHLY_MEETING_QUOTA:,}"
+            else:
+                total, before = f"{already + count:,}", f"{already:,}"
             warnings.append(
-                f"{month}: {who} would have {already + count:,} meetings ({already:,} already, {count:,} in this run); "
+                f"{month}: {who} would have {total} meetings ({before} already, {count:,} in this run); "
                 f"Microsoft allows {MONTHLY_MEETING_QUOTA:,} per organizer per month, so some may be refused. "
                 "Split the run across organizers or months."
             )

@@ -59,6 +59,8 @@ def test_monthly_count_is_per_organizer_and_month(tmp_path):
     assert journal.count_in_month("p", "me", "2026-12") == 3
     assert journal.count_in_month("p", "me", "2026-11") == 1
     assert journal.count_in_month("p", "someone-else", "2026-12") == 0
+    assert journal.count_in_month("p", "me", "2026-12", at_most=2) == 2  # a quota check stops counting there
+    assert journal.count_in_month("p", "me", "2026-12", at_most=10) == 3
 
 
 def test_unfinished_runs_are_marked_interrupted(tmp_path):

@@ -184,7 +184,19 @@ def test_runner_warns_before_sending_when_the_journal_is_near_the_quota(sandbox,
     for key, _, _ in fake:
         journal.update(key, status="created", meeting_id="M")
     warnings = runner.quota_warnings(appts)
-    assert warnings and month in warnings[0]
+    assert warnings and month in warnings[0] and "2,002 meetings (1,999 already, 3 in this run)" in warnings[0]
+
+
+def test_a_month_already_past_the_quota_is_named_without_counting_every_meeting(tmp_path):
+    journal = Journal(tmp_path / "j.sqlite3")
+    start = datetime(2027, 5, 3, 8, tzinfo=timezone.utc)
+    made = [(f"k{i}", "me", Appointment("old", start, start + timedelta(minutes=30),
+                                        clients=(Client(email=f"o{i}@x.com"),), external_appointment_id=f"old{i}"))
+            for i in range(MONTHLY_MEETING_QUOTA + 5)]
+    journal.upsert_pending("r0", "profile", "join-link", made)
+    journal.record(updates=[(key, {"status": "created", "meeting_id": "M"}) for key, _, _ in made])
+    warnings = quota_warnings(journal, "profile", [("me", made[0][2])])
+    assert len(warnings) == 1 and "more than 2,000 meetings (more than 2,000 already, 1 in this run)" in warnings[0]
 
 
 @pytest.mark.parametrize("flow", ["virtual-appointment", "join-link"])
