@@ -3,7 +3,10 @@
 import gc
 import sys
 
-from lib.cli import main
+gc.disable()  # the command line's modules live until exit: collector passes while they load would free nothing
+from lib.cli import main  # noqa: E402
+
+gc.enable()
 
 if __name__ == "__main__":
     code = main()
