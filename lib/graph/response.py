@@ -13,7 +13,7 @@ class GraphResponse:
     def __init__(self, status: int, headers=None, body=None, *, request_id: str = "", client_request_id: str = "",
                  attempts: int = 1, method: str = "", url: str = ""):
         self.status = status
-        self.headers = CaseInsensitiveDict(headers or {})
+        self.headers = headers if isinstance(headers, CaseInsensitiveDict) else CaseInsensitiveDict(headers or {})
         self.body = body
         self.request_id = request_id or self.headers.get("request-id", "") or ""
         self.client_request_id = client_request_id or self.headers.get("client-request-id", "") or ""

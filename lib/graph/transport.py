@@ -43,6 +43,7 @@ class Transport:
         self.session = session
         self.base_url = base_url
         self.graph_host = graph_host
+        self._own_root = base_url.rstrip("/") + "/" if origin(base_url) == graph_host else ""
         self.verify = verify
         self.timeout = timeout
         self.throttle = throttle
@@ -253,6 +254,8 @@ class Transport:
 
     def check_host(self, url: str) -> None:
         """Refuse to send the token anywhere but this connection's Graph host."""
+        if self._own_root and url.startswith(self._own_root):
+            return  # built on this connection's own root (every flow's request): no need to parse it
         if origin(url) != self.graph_host:
             raise GraphError(0, "ForeignHost",
                              f"refusing to send the access token to {origin(url)}; this connection's Graph host is "
