@@ -114,7 +114,7 @@ class RunResult:
 
 
 class _Writes:
-    """One chunk's journal writes, handed to the writer thread once per step instead of one per row."""
+    """One batch's journal writes, handed to the writer thread at once instead of one per row."""
 
     def __init__(self, writer: JournalWriter):
         self.writer = writer
@@ -213,7 +213,7 @@ class Runner:
 
     def _finish(self, outcomes: list[Outcome], invalid_rows) -> RunResult:
         cancelled = self.cancel.is_set() and any(o.status == "pending" for o in outcomes)
-        unsent = [o for o in outcomes if not o._recorded]  # chunks a cancel stopped before they started
+        unsent = [o for o in outcomes if not o._recorded]  # rows a cancel stopped before any sender took them
         if unsent:
             self._record_pending(unsent, self.journal.upsert_pending)
         for outcome in outcomes:
