@@ -3,10 +3,10 @@
 import gc
 import sys
 
-gc.disable()  # the command line's modules live until exit: collector passes while they load would free nothing
-from lib.cli import main  # noqa: E402
+from lib.model.collector import collector_paused
 
-gc.enable()
+with collector_paused():  # the command line's modules live until exit: collector passes while they load free nothing
+    from lib.cli import main
 
 if __name__ == "__main__":
     code = main()

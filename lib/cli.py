@@ -7,8 +7,6 @@ used at all. Messages go to stderr in plain words; a traceback never reaches the
 from __future__ import annotations
 
 import argparse
-import contextlib
-import gc
 import json
 import sys
 import threading
@@ -17,6 +15,7 @@ from datetime import datetime
 from pathlib import Path
 
 from lib.model.appointment import ModelError, check_time_zone
+from lib.model.collector import collector_paused
 from lib.model.flows import ALL_FLOWS, BOOKINGS, JOIN_LINK, VIRTUAL_APPOINTMENT, SmsOptions
 
 EXIT_OK, EXIT_SOME_FAILED, EXIT_UNUSABLE = 0, 1, 2
@@ -177,7 +176,8 @@ def _load_report(args, organizer: str):
 # -- send ---------------------------------------------------------------------------------------
 def _send(args) -> int:
     started = time.monotonic()  # the summary reports what the user waited for: reading, sign-in and sending
-    with _collector_off():  # start-up: the modules and the checked rows all live until exit
+    # Start-up: the modules and the checked rows all live until exit, so they are frozen out of collections.
+    with collector_paused(freeze=True):
         profile, flow, template = _send_options(args)
         connect = _connector(args, profile)  # a cached sign-in is fetched on its own thread while the rest loads
         from lib.bulk.journal import JournalError
@@ -223,23 +223,6 @@ def _send(args) -> int:
             _say(f"Rows {','.join(map(str, outcome.appointment.source_rows)) or '?'}: {outcome.error}")
     told = notified[1] if notified else EXIT_OK
     return EXIT_OK if result.all_done and told == EXIT_OK else EXIT_SOME_FAILED
-
-
-@contextlib.contextmanager
-def _collector_off():
-    """No garbage collection while modules load and the file is checked, then those objects frozen out of it.
-
-    What start-up makes lives until exit, so the collector's passes over it (~10 ms of every send, before
-    the first request) would free nothing; while sending it need not walk the checked rows either.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.freeze()
-        if enabled:
-            gc.enable()
 
 
 def _send_options(args):

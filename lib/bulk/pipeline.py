@@ -28,7 +28,7 @@ class Batch:
 
 
 class Pipeline:
-    """A thread-safe queue of work for ``lanes`` senders; ``take`` blocks until work is ready or all is done."""
+    """A thread-safe queue of work for the senders; ``take`` blocks until work is ready or all is done."""
 
     def __init__(self, new: list, *, size: int, cancel: threading.Event | None = None, tick: float = 0.5):
         self.size = max(1, int(size))

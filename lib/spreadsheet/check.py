@@ -14,15 +14,14 @@ redoes only the edited row and its appointment group.
 
 from __future__ import annotations
 
-import gc
 import re
 from collections import Counter
-from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from lib.model.appointment import Appointment, Client, ModelError, derive_scheduled_id, ids_for
+from lib.model.collector import collector_paused
 from lib.model.timezones import WINDOWS_ZONES, is_nonexistent
 from lib.spreadsheet import dates
 from lib.spreadsheet.cells import (GUID, CellError, as_utc, check_email, check_phone, clean, col, offset_text,
@@ -344,23 +343,6 @@ class SheetChecker:
         return dates.file_evidence(language=header_language(sheet.headers), delimiter=sheet.delimiter,
                                    decimal_commas=decimal_commas, zones=zones, region=self.region,
                                    region_given=self.region_given)
-
-
-@contextmanager
-def collector_paused():
-    """Put off Python's cyclic garbage collector while a check runs.
-
-    A check makes tens of thousands of objects that all live until it returns and hold almost no cycles;
-    the collector's full passes over them took about a third of a 20,000-row check. Whatever cycles
-    there are go at the next collection after it.
-    """
-    was_on = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_on:
-            gc.enable()
 
 
 def check_sheet(sheet: Sheet, mapping: dict, schedule: Schedule, *, default_region: str | None = None,
