@@ -195,18 +195,40 @@ class SheetChecker:
         self._results: list = []  # per row: (draft, built, appointment, lead errors, RowResult)
         self._with_ids: dict[tuple, Appointment] = {}
         self._slots: list[tuple] = []  # (start, end, "", ""): the schedule's slots, made once
+        self._ahead: tuple | None = None  # (sheet, context, date columns) of the last check_ahead
 
     def check(self, sheet: Sheet) -> CheckReport:
         """Check every row of ``sheet``; rows without times get slots."""
         with collector_paused():
             return self._check(sheet)
 
+    def check_ahead(self, sheet: Sheet, rows: int) -> list[Appointment]:
+        """The appointments of the first ``rows`` rows that nothing further down can change, checked now.
+
+        So that they can be sent while the rest is checked: ``check(sheet)`` then reuses this work, and its
+        appointments begin with these very objects. The part ends before the first appointment the rest of
+        the file could still change: one whose appointment id comes again below (a row may join it), or a
+        row with a date and no time (its free slot depends on the times of every row).
+        """
+        with collector_paused():
+            ctx, date_columns = self._context(sheet)
+            self._ahead = (sheet, ctx, date_columns)  # the file-wide pass, done once for both calls
+            self._keep_or_forget(sheet, ctx)
+            drafts = self._parse_rows(sheet, ctx, limit=rows)
+            below = _ids_below(sheet, ctx, len(drafts))
+            units = []
+            for unit in _group(drafts):
+                if unit[0].group in below or _takes_day_slot(unit):
+                    break
+                units.append(unit)
+            slots = _assign_slots(units, ctx, self._schedule_slots)
+            builts = self._build_units(units, slots, ctx)
+            return self._assemble(units, builts, [d for unit in units for d in unit])[1]
+
     def _check(self, sheet: Sheet) -> CheckReport:
-        ctx, date_columns = self._context(sheet)
-        signature = (tuple(sheet.headers), tuple(sorted(ctx.readings.items())))
-        if signature != self._signature:  # another reading of the dates: every row reads differently
-            self._signature, self._drafts, self._builts, self._with_ids = signature, [], {}, {}
-            self._results = []
+        ahead, self._ahead = self._ahead, None
+        ctx, date_columns = ahead[1:] if ahead is not None and ahead[0] is sheet else self._context(sheet)
+        self._keep_or_forget(sheet, ctx)
         drafts = self._parse_rows(sheet, ctx)
         units = _group(drafts)
         slots = _assign_slots(units, ctx, self._schedule_slots)
@@ -215,13 +237,19 @@ class SheetChecker:
         return CheckReport(rows=rows, appointments=appointments, date_columns=date_columns)
 
     # -- stages with memory ----------------------------------------------------------------------
-    def _parse_rows(self, sheet: Sheet, ctx: _Context) -> list[_Draft]:
-        """A draft per row; a row whose number and cells are unchanged keeps its draft."""
+    def _keep_or_forget(self, sheet: Sheet, ctx: _Context) -> None:
+        signature = (tuple(sheet.headers), tuple(sorted(ctx.readings.items())))
+        if signature != self._signature:  # another reading of the dates: every row reads differently
+            self._signature, self._drafts, self._builts, self._with_ids = signature, [], {}, {}
+            self._results = []
+
+    def _parse_rows(self, sheet: Sheet, ctx: _Context, limit: int | None = None) -> list[_Draft]:
+        """A draft per row (the first ``limit`` rows); a row whose number and cells are unchanged keeps its draft."""
         cache = self._drafts
         if len(cache) != len(sheet.rows):
             cache[:] = [None] * len(sheet.rows)
         drafts = []
-        for index, (number, cells) in enumerate(zip(sheet.row_numbers, sheet.rows)):
+        for index, (number, cells) in enumerate(zip(sheet.row_numbers[:limit], sheet.rows[:limit])):
             hit = cache[index]
             if hit is None or hit[0] != number or not (hit[1] is cells or hit[1] == cells):
                 hit = cache[index] = (number, cells, _parse_row(ctx, index, number, cells))
@@ -736,6 +764,19 @@ def _group(drafts: list[_Draft]) -> list[list[_Draft]]:
         else:
             units.append(d.alone)
     return units
+
+
+def _ids_below(sheet: Sheet, ctx: _Context, start: int) -> set[str]:
+    """The appointment ids of the rows from ``start`` on, as ``_parse_row`` reads them (no other cell is read)."""
+    j = ctx.columns.get("appointment_id")
+    if j is None:
+        return set()
+    return {clean(cells[j]) for cells in sheet.rows[start:] if j < len(cells)} - {""}
+
+
+def _takes_day_slot(unit: list[_Draft]) -> bool:
+    """A date without a time: the appointment gets the first free slot of that day (``_assign_slots``)."""
+    return not any(d.has_time for d in unit) and any(d.day for d in unit)
 
 
 def _lead(unit: list[_Draft]) -> _Draft:
