@@ -134,10 +134,16 @@ def _check(args) -> int:
 
 
 def _load_report(args, organizer: str):
+    checker, sheet = _sheet_checker(args, organizer)
+    return checker.check(sheet)
+
+
+def _sheet_checker(args, organizer: str):
+    """(SheetChecker, Sheet) for the file and options; what makes the file unusable is a UsageError here."""
     from lib.spreadsheet.columns import auto_map, missing_required
     from lib.spreadsheet.schedule import Schedule, parse_hours
     from lib.spreadsheet.read import SpreadsheetError, read_table
-    from lib.spreadsheet.check import check_sheet
+    from lib.spreadsheet.check import SheetChecker
 
     path = Path(args.file)
     if not path.is_file():
@@ -167,8 +173,8 @@ def _load_report(args, organizer: str):
         hours = parse_hours(args.hours) if args.hours else None
         schedule = Schedule(start=start, duration=args.duration or 30, gap=args.gap, tz=args.tz, subject=args.subject,
                             hours=hours, weekdays_only=args.weekdays)
-        return check_sheet(sheet, mapping, schedule, organizer=organizer, date_order=args.date_order,
-                           sms=bool(getattr(args, "sms", False)))
+        return SheetChecker(mapping, schedule, organizer=organizer, date_order=args.date_order,
+                            sms=bool(getattr(args, "sms", False))), sheet
     except ModelError as exc:
         raise UsageError(str(exc)) from None
 
@@ -185,31 +191,45 @@ def _send(args) -> int:
         from lib.graph import GraphError
         from lib.graph.signin import AuthError
 
-        client = target = None
+        client = target = report = None
+        organizer = profile.organizer if profile.auth == "client_credentials" else ""
         if flow == BOOKINGS:  # the service decides the slots' length, so it is read before the file
             client = connect()
             target = _bookings_target(args, profile, client)
             if args.duration is None:
                 args.duration = target.duration_minutes
-        report = _load_report(args, organizer=profile.organizer if profile.auth == "client_credentials" else "")
-    invalid = invalid_rows(report)
-    for row, message in invalid:
-        _say(f"Row {row} will be skipped: {message}")
+            report = _load_report(args, organizer)
+        else:  # the first senders' rows now, the rest of the file while they are sent
+            checker, sheet = _sheet_checker(args, organizer)
+            first = _check_ahead(checker, sheet, args)
+    printer = _ProgressPrinter()
+    invalid: list = []
+
+    def settle(report):  # the invalid rows, told once the whole file is checked
+        invalid[:] = invalid_rows(report)
+        for row, message in invalid:
+            printer.say(f"Row {row} will be skipped: {message}")
+        return report.appointments, invalid
+
+    if report is not None:
+        settle(report)
     client = client or connect()
     journal = _open_journal()
-    printer = _ProgressPrinter()
     lines = _results_file(args, flow)
     try:
         runner = _runner(args, flow, client, journal, target, printer, lines)
-        for warning in runner.quota_warnings(report.appointments) if flow != BOOKINGS else ():
-            _say(f"warning: {warning}")
-        result = runner.run(report.appointments, source=str(Path(args.file).resolve()), invalid_rows=invalid)
+        source = str(Path(args.file).resolve())
+        if report is not None:
+            result = runner.run(report.appointments, source=source, invalid_rows=invalid)
+        else:
+            result = runner.run(first, source=source, rest=lambda: settle(checker.check(sheet)),
+                                rest_size=len(sheet.rows) - len(first))
         notified = _notify_after_send(client, result, template, args.calendar) if args.notify else None
     except GraphError as exc:
         raise UsageError(f"{exc.explanation or exc} {exc.fix}".strip()) from None
     except AuthError as exc:
         raise UsageError(f"sign-in failed: {exc.explanation} {exc.fix}") from None
-    except JournalError as exc:
+    except (JournalError, ModelError) as exc:
         raise UsageError(str(exc)) from None
     finally:
         printer.close()
@@ -223,6 +243,15 @@ def _send(args) -> int:
             _say(f"Rows {','.join(map(str, outcome.appointment.source_rows)) or '?'}: {outcome.error}")
     told = notified[1] if notified else EXIT_OK
     return EXIT_OK if result.all_done and told == EXIT_OK else EXIT_SOME_FAILED
+
+
+def _check_ahead(checker, sheet, args) -> list:
+    """The appointments the senders start with: as many rows as their first batches hold (see ``_send``)."""
+    rows = args.concurrency * (1 if args.no_batch else 20)
+    try:
+        return checker.check_ahead(sheet, rows)
+    except ModelError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def _send_options(args):
@@ -296,7 +325,8 @@ def _runner(args, flow, client, journal, target, printer, lines=None):
     from lib.bulk.runner import Runner
     return Runner(client, journal, flow=flow, concurrency=args.concurrency, use_batch=not args.no_batch,
                   sms=SmsOptions() if args.sms else None, on_progress=printer,
-                  on_outcome=lines.add if lines is not None else None)
+                  on_outcome=lines.add if lines is not None else None,
+                  on_warning=lambda warning: printer.say(f"warning: {warning}"))
 
 
 def _results_file(args, flow):
@@ -554,6 +584,14 @@ class _ProgressPrinter:
             elif p.total and not p.finished:
                 sys.stderr.write(text + "\n")
             sys.stderr.flush()
+
+    def say(self, message: str) -> None:
+        """A line of its own (a skipped row, a warning) while the run goes on; the progress line comes back after."""
+        with self.lock:
+            if self.tty and self.printed:
+                sys.stderr.write("\r" + " " * 79 + "\r")
+                self.last = 0.0
+            _say(message)
 
     def close(self) -> None:
         if self.tty and self.printed:

@@ -288,10 +288,10 @@ class Journal:
             (run_id, now_iso(), profile_key, profile_name, flow, source, total)))
         return run_id
 
-    def finish_run(self, run_id: str, state: str, summary: dict) -> None:
-        """Close a run with its state (finished | cancelled) and its counts."""
-        self._tx(lambda db: db.execute("UPDATE runs SET finished_at=?, state=?, summary=? WHERE id=?",
-                                       (now_iso(), state, json.dumps(summary), run_id)))
+    def finish_run(self, run_id: str, state: str, summary: dict, total: int | None = None) -> None:
+        """Close a run with its state (finished | cancelled), its counts and (when it changed) its total."""
+        self._tx(lambda db: db.execute("UPDATE runs SET finished_at=?, state=?, summary=?, total=coalesce(?, total) "
+                                       "WHERE id=?", (now_iso(), state, json.dumps(summary), total, run_id)))
 
     def runs(self) -> list[dict]:
         """Every run, newest first; runs that never finished show as interrupted."""

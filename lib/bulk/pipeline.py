@@ -5,6 +5,9 @@ step, createOrGet) or up to ``size`` later steps (PUT virtualAppointment, the jo
 of appointments under way, all of one Graph version. Later steps wait for their own appointment's
 earlier step only, not for a whole chunk of 20.
 
+New appointments may keep coming while the first are sent (``coming``, then ``add`` and ``close``): the
+rest of a spreadsheet is checked meanwhile. Until then a new batch goes out only when it is full.
+
 The choice keeps about half the batches in flight on each kind. Taking later steps first would finish
 rows sooner but leaves most senders idle at the end of the run (1,000 rows at 8 in flight: 14 round
 trips instead of 13); taking new rows first would finish nothing until every meeting exists.
@@ -30,9 +33,11 @@ class Batch:
 class Pipeline:
     """A thread-safe queue of work for the senders; ``take`` blocks until work is ready or all is done."""
 
-    def __init__(self, new: list, *, size: int, cancel: threading.Event | None = None, tick: float = 0.5):
+    def __init__(self, new: list, *, size: int, cancel: threading.Event | None = None, tick: float = 0.5,
+                 coming: bool = False):
         self.size = max(1, int(size))
         self._new = deque(new)
+        self._coming = coming  # more new appointments may be added: ``take`` does not end the run yet
         self._later: deque = deque()  # (appointment, request spec) ready to go, oldest first
         self._in_flight = {NEW: 0, LATER: 0}
         self._cond = threading.Condition()
@@ -47,7 +52,7 @@ class Pipeline:
                 if batch is not None:
                     self._in_flight[batch.kind] += 1
                     return batch
-                if not self._in_flight[NEW] and not self._in_flight[LATER]:
+                if not self._in_flight[NEW] and not self._in_flight[LATER] and not self._coming:
                     return None  # nothing ready and nothing in flight that could make more
                 self._cond.wait(self._tick)  # a batch in flight may bring later steps
             return None
@@ -59,8 +64,21 @@ class Pipeline:
             self._later.extend(later)
             self._cond.notify_all()
 
+    def add(self, new: list) -> None:
+        """More new appointments, after those given so far."""
+        with self._cond:
+            self._new.extend(new)
+            self._cond.notify_all()
+
+    def close(self) -> None:
+        """No more new appointments will be added."""
+        with self._cond:
+            self._coming = False
+            self._cond.notify_all()
+
     def _choose(self) -> Batch | None:
-        take_later = self._later and (not self._new or self._in_flight[LATER] < self._in_flight[NEW])
+        new_ready = len(self._new) >= self.size or (self._new and not self._coming)  # no half batch while more come
+        take_later = self._later and (not new_ready or self._in_flight[LATER] < self._in_flight[NEW])
         if take_later:
             version = self._later[0][1].version  # one batch, one Graph version
             items, keep = [], deque()
@@ -70,6 +88,6 @@ class Pipeline:
             keep.extend(self._later)
             self._later = keep
             return Batch(LATER, items)
-        if self._new:
+        if new_ready:
             return Batch(NEW, [self._new.popleft() for _ in range(min(self.size, len(self._new)))])
         return None

@@ -134,7 +134,8 @@ class Runner:
     def __init__(self, client: GraphClient, journal: Journal, *, flow: str, concurrency: int = 8,
                  use_batch: bool = True, sms: SmsOptions | None = None,
                  on_progress: Callable[[Progress], None] | None = None, cancel: threading.Event | None = None,
-                 on_outcome: Callable[[Outcome], None] | None = None):
+                 on_outcome: Callable[[Outcome], None] | None = None,
+                 on_warning: Callable[[str], None] | None = None):
         self.client = client
         self.journal = journal
         self.flow = flow
@@ -143,6 +144,7 @@ class Runner:
         self.sms = sms if flow == JOIN_LINK else None
         self.on_progress = on_progress
         self.on_outcome = on_outcome  # each appointment once Graph has settled it (called on a sending thread)
+        self.on_warning = on_warning  # the monthly quota's warnings, once the run's appointments are all known
         self.cancel = cancel or threading.Event()
         self.progress = Progress(total=0)
         self._lock = threading.Lock()
@@ -172,10 +174,17 @@ class Runner:
                    if not (o.key in known and known[o.key].done)]
         return quota_warnings(self.journal, self.client.profile.key, planned)
 
-    def run(self, appointments: list[Appointment], *, source: str = "",
-            invalid_rows: list[tuple[int, str]] = ()) -> RunResult:
-        """Send every appointment (Graph confirms even those the journal knows); returns when all are settled."""
-        self.progress = Progress(total=len(appointments))
+    def run(self, appointments: list[Appointment], *, source: str = "", invalid_rows: list[tuple[int, str]] = (),
+            rest: Callable[[], tuple[list[Appointment], list[tuple[int, str]]]] | None = None,
+            rest_size: int = 0) -> RunResult:
+        """Send every appointment (Graph confirms even those the journal knows); returns when all are settled.
+
+        ``rest``, when given, is called on a thread of its own while ``appointments`` go out (a spreadsheet's
+        rest being checked, ``SheetChecker.check_ahead``): it returns every appointment of the run, beginning
+        with ``appointments`` (the same objects), and the invalid rows. ``rest_size``: at most how many more
+        it brings (the progress bar's total until then).
+        """
+        self.progress = Progress(total=len(appointments) + (rest_size if rest else 0))
         prepared, self._prepared = self._prepared, None
         if prepared is not None and prepared[0] is appointments:
             _, outcomes, known = prepared  # quota_warnings just did this work for the same list
@@ -184,15 +193,23 @@ class Runner:
             known = self.journal.get_many([o.key for o in outcomes])
         self.run_id = self.journal.start_run(profile_key=self.client.profile.key,
                                              profile_name=self.client.profile.name, flow=self.flow,
-                                             source=source, total=len(outcomes))
+                                             source=source, total=self.progress.total)
         for outcome in outcomes:
             outcome._known = known.get(outcome.key)
         # the pace this tenant accepted last time: no cautious first round trip again
         self.client.throttle.resume(self.journal.last_pace(self.client.profile.key))
         self._notify()
         size = MAX_BATCH if self.use_batch else 1
-        pipeline = Pipeline(outcomes, size=size, cancel=self.cancel, tick=TICK)
-        lanes = max(1, min(self.concurrency, -(-len(outcomes) // size)))  # more senders than first batches: idle
+        pipeline = Pipeline(outcomes, size=size, cancel=self.cancel, tick=TICK, coming=rest is not None)
+        lanes = max(1, min(self.concurrency, -(-self.progress.total // size)))  # more senders than batches: idle
+        whole: list = [outcomes, list(invalid_rows), None]  # every outcome, the invalid rows, what ``rest`` raised
+        feeder = None
+        if rest is not None:
+            feeder = threading.Thread(target=self._feed, args=(rest, appointments, pipeline, whole), name="rest",
+                                      daemon=True)
+            feeder.start()
+        else:
+            self._warn(outcomes)
         self._writer = JournalWriter(self.journal)
         try:
             with ThreadPoolExecutor(max_workers=lanes, thread_name_prefix="send") as pool:
@@ -202,8 +219,45 @@ class Runner:
                 for future in futures:
                     future.result()
         finally:
+            if feeder is not None:
+                pipeline.close()  # a sender that failed: the rest is not sent, but still waited for
+                feeder.join()
             self._writer.close()  # everything the workers handed over is committed before the run is closed
-        return self._finish(outcomes, invalid_rows)
+        if whole[2] is not None:
+            raise whole[2]
+        return self._finish(whole[0], whole[1])
+
+    def _feed(self, rest, given: list[Appointment], pipeline: Pipeline, whole: list) -> None:
+        """Add what ``rest`` returns to ``pipeline`` (on the "rest" thread); ``whole`` gets every outcome in order."""
+        try:
+            everything, invalid = rest()
+            first = dict(zip(map(id, given), whole[0]))
+            more = self.prepare([a for a in everything if id(a) not in first])
+            known = self.journal.get_many([o.key for o in more])
+            for outcome in more:
+                outcome._known = known.get(outcome.key)
+            listed = {id(a) for a in everything}
+            outcomes = iter(more)
+            # the order of the whole file; an appointment sent ahead that the file no longer lists is kept
+            whole[0] = ([first[id(a)] if id(a) in first else next(outcomes) for a in everything]
+                        + [o for a, o in zip(given, whole[0]) if id(a) not in listed])
+            whole[1] = list(invalid)
+            with self._lock:
+                self.progress.total = len(whole[0])
+            pipeline.add(more)
+            self._warn(whole[0])
+        except BaseException as exc:  # raised by run() once the senders have settled what they took
+            whole[2] = exc
+        finally:
+            pipeline.close()
+
+    def _warn(self, outcomes: list[Outcome]) -> None:
+        """The monthly quota's warnings for the whole run, to ``on_warning``."""
+        if self.on_warning is None:
+            return
+        planned = [(o.organizer_id, o.appointment) for o in outcomes if not (o._known is not None and o._known.done)]
+        for warning in quota_warnings(self.journal, self.client.profile.key, planned):
+            self.on_warning(warning)
 
     def _record_pending(self, outcomes: list[Outcome], record: Callable) -> None:
         """Put ``outcomes`` in the journal as pending for this run with ``record`` (the writer's, or the journal's)."""
@@ -237,7 +291,7 @@ class Runner:
         pace = self.client.throttle.pace()
         if pace:
             summary["pace"] = pace
-        self.journal.finish_run(self.run_id, "cancelled" if cancelled else "finished", summary)
+        self.journal.finish_run(self.run_id, "cancelled" if cancelled else "finished", summary, total=len(outcomes))
         self._notify()
         return RunResult(self.run_id, outcomes, cancelled, self.progress)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from urllib.parse import quote
@@ -185,6 +186,59 @@ def test_runner_warns_before_sending_when_the_journal_is_near_the_quota(sandbox,
         journal.update(key, status="created", meeting_id="M")
     warnings = runner.quota_warnings(appts)
     assert warnings and month in warnings[0] and "2,002 meetings (1,999 already, 3 in this run)" in warnings[0]
+
+
+def test_the_rest_of_a_file_checked_while_the_first_appointments_go_out_is_sent_too(sandbox, tmp_path):
+    tag = unique_tag("AHD")
+    appts = appointments(65, tag)
+    runner, journal = make_runner(sandbox, tmp_path, flow="join-link", concurrency=4)
+    checked = threading.Event()
+
+    def rest():
+        assert runner.progress.total == 20 + 50  # the first twenty and at most fifty more, until the rest is known
+        time.sleep(0.3)  # the first batches are on the wire meanwhile
+        checked.set()
+        return appts, [(99, "Column \"Email\": \"x@\" is not an address.")]
+
+    result = runner.run(appts[:20], source="clients.csv", rest=rest, rest_size=50)
+    assert checked.is_set() and result.all_done and result.progress.total == 65
+    assert [o.appointment.appointment_id for o in result.outcomes] == [a.appointment_id for a in appts]
+    assert all(o.client_join_web_url for o in result.outcomes)
+    assert meetings_with_prefix(sandbox, tag) == {f"{tag}-{i:04d}": 1 for i in range(65)}
+    assert len(journal.entries(run_id=result.run_id, status="created")) == 65
+    run = journal.runs()[0]
+    assert run["total"] == 65 and run["summary"]["invalid"] == 1
+
+
+def test_a_rest_that_brings_nothing_more_ends_the_run(sandbox, tmp_path):
+    runner, journal = make_runner(sandbox, tmp_path, concurrency=8)
+    result = runner.run([], rest=lambda: ([], [(2, "bad")]), rest_size=30)
+    assert result.outcomes == [] and result.progress.total == 0 and result.all_done
+
+
+def test_a_rest_that_fails_is_raised_once_the_first_appointments_are_settled(sandbox, tmp_path):
+    tag = unique_tag("AHF")
+    runner, journal = make_runner(sandbox, tmp_path, concurrency=2)
+
+    def rest():
+        raise RuntimeError("the check broke")
+
+    with pytest.raises(RuntimeError, match="the check broke"):
+        runner.run(appointments(10, tag), rest=rest, rest_size=10)
+    assert len(journal.entries(status="created")) + len(journal.entries(status="pending")) == 10
+
+
+def test_quota_warnings_come_once_every_appointment_is_known(sandbox, tmp_path):
+    warned = []
+    runner, journal = make_runner(sandbox, tmp_path, on_warning=warned.append)
+    appts = appointments(3, unique_tag("QTR"))
+    fake = [(f"k{i}", "me", Appointment("old", appts[0].start, appts[0].end, clients=(Client(email=f"o{i}@x.com"),),
+                                         external_appointment_id=f"old{i}"))
+            for i in range(MONTHLY_MEETING_QUOTA - 1)]
+    journal.upsert_pending("r0", runner.client.profile.key, "virtual-appointment", fake)
+    journal.record(updates=[(key, {"status": "created", "meeting_id": "M"}) for key, _, _ in fake])
+    runner.run(appts[:1], rest=lambda: (appts, []), rest_size=2)
+    assert len(warned) == 1 and "2,002 meetings (1,999 already, 3 in this run)" in warned[0]
 
 
 def test_a_month_already_past_the_quota_is_named_without_counting_every_meeting(tmp_path):
