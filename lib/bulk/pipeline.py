@@ -38,6 +38,11 @@ class Pipeline:
         self.size = max(1, int(size))
         self._new = deque(new)
         self._coming = coming  # more new appointments may be added: ``take`` does not end the run yet
+        # set once every full batch of the first appointments is handed out: the rest may be checked now
+        # without keeping the first senders from the CPU
+        self.under_way = threading.Event()
+        if len(self._new) < self.size:
+            self.under_way.set()
         self._later: deque = deque()  # (appointment, request spec) ready to go, oldest first
         self._in_flight = {NEW: 0, LATER: 0}
         self._cond = threading.Condition()
@@ -51,6 +56,8 @@ class Pipeline:
                 batch = self._choose()
                 if batch is not None:
                     self._in_flight[batch.kind] += 1
+                    if len(self._new) < self.size:
+                        self.under_way.set()
                     return batch
                 if not self._in_flight[NEW] and not self._in_flight[LATER] and not self._coming:
                     return None  # nothing ready and nothing in flight that could make more

@@ -36,6 +36,7 @@ MAX_BATCH = 20
 MONTHLY_MEETING_QUOTA = 2000
 DONE = ("created", "existing", "updated")
 TICK = 0.5  # seconds between progress reports while nothing finishes (a throttling pause shows its countdown)
+UNDER_WAY_WAIT = 0.5  # at most this long the rest of a file waits for the first batches to be taken
 
 
 @dataclass
@@ -230,6 +231,7 @@ class Runner:
     def _feed(self, rest, given: list[Appointment], pipeline: Pipeline, whole: list) -> None:
         """Add what ``rest`` returns to ``pipeline`` (on the "rest" thread); ``whole`` gets every outcome in order."""
         try:
+            pipeline.under_way.wait(UNDER_WAY_WAIT)  # the first senders first: they need the CPU for a moment
             everything, invalid = rest()
             first = dict(zip(map(id, given), whole[0]))
             more = self.prepare([a for a in everything if id(a) not in first])

@@ -129,3 +129,13 @@ def test_take_ends_only_once_nothing_more_can_come():
     pipeline.close()
     waiter.join(2)
     assert got == [None]
+
+
+def test_under_way_once_every_full_batch_of_the_first_appointments_is_taken():
+    pipeline = Pipeline(list(range(45)), size=20, coming=True)
+    assert not pipeline.under_way.is_set()
+    pipeline.take()
+    assert not pipeline.under_way.is_set()
+    pipeline.take()
+    assert pipeline.under_way.is_set()  # five left: not a full batch, they wait for the rest
+    assert Pipeline(list(range(5)), size=20, coming=True).under_way.is_set()
