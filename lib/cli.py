@@ -199,9 +199,10 @@ def _send(args) -> int:
             if args.duration is None:
                 args.duration = target.duration_minutes
             report = _load_report(args, organizer)
-        else:  # the first senders' rows now, the rest of the file while they are sent
+        else:  # a batch's rows now, the rest of the file while the first batches are sent
             checker, sheet = _sheet_checker(args, organizer)
-            first = _check_ahead(checker, sheet, args)
+            batch = 1 if args.no_batch else 20
+            first = _check_ahead(checker, sheet, batch)
     printer = _ProgressPrinter()
     invalid: list = []
 
@@ -210,6 +211,11 @@ def _send(args) -> int:
         for row, message in invalid:
             printer.say(f"Row {row} will be skipped: {message}")
         return report.appointments, invalid
+
+    def rest():  # a batch more at a time for the first senders, then the whole file
+        for rows in range(2 * batch, args.concurrency * batch + 1, batch):
+            yield _check_ahead(checker, sheet, rows), []
+        yield settle(checker.check(sheet))
 
     if report is not None:
         settle(report)
@@ -222,8 +228,7 @@ def _send(args) -> int:
         if report is not None:
             result = runner.run(report.appointments, source=source, invalid_rows=invalid)
         else:
-            result = runner.run(first, source=source, rest=lambda: settle(checker.check(sheet)),
-                                rest_size=len(sheet.rows) - len(first))
+            result = runner.run(first, source=source, rest=rest, rest_size=len(sheet.rows) - len(first))
         notified = _notify_after_send(client, result, template, args.calendar) if args.notify else None
     except GraphError as exc:
         raise UsageError(f"{exc.explanation or exc} {exc.fix}".strip()) from None
@@ -245,9 +250,8 @@ def _send(args) -> int:
     return EXIT_OK if result.all_done and told == EXIT_OK else EXIT_SOME_FAILED
 
 
-def _check_ahead(checker, sheet, args) -> list:
-    """The appointments the senders start with: as many rows as their first batches hold (see ``_send``)."""
-    rows = args.concurrency * (1 if args.no_batch else 20)
+def _check_ahead(checker, sheet, rows: int) -> list:
+    """The appointments of the first ``rows`` rows that can be sent before the rest is checked."""
     try:
         return checker.check_ahead(sheet, rows)
     except ModelError as exc:

@@ -38,11 +38,6 @@ class Pipeline:
         self.size = max(1, int(size))
         self._new = deque(new)
         self._coming = coming  # more new appointments may be added: ``take`` does not end the run yet
-        # set once every full batch of the first appointments is handed out: the rest may be checked now
-        # without keeping the first senders from the CPU
-        self.under_way = threading.Event()
-        if len(self._new) < self.size:
-            self.under_way.set()
         self._later: deque = deque()  # (appointment, request spec) ready to go, oldest first
         self._in_flight = {NEW: 0, LATER: 0}
         self._cond = threading.Condition()
@@ -56,8 +51,8 @@ class Pipeline:
                 batch = self._choose()
                 if batch is not None:
                     self._in_flight[batch.kind] += 1
-                    if len(self._new) < self.size:
-                        self.under_way.set()
+                    if self._coming and batch.kind == NEW:
+                        self._cond.notify_all()  # for wait_hungry
                     return batch
                 if not self._in_flight[NEW] and not self._in_flight[LATER] and not self._coming:
                     return None  # nothing ready and nothing in flight that could make more
@@ -70,6 +65,15 @@ class Pipeline:
             self._in_flight[batch.kind] -= 1
             self._later.extend(later)
             self._cond.notify_all()
+
+    def wait_hungry(self, timeout: float) -> None:
+        """Block until no full batch of new appointments waits to be taken (or ``timeout`` seconds).
+
+        Whoever adds more (checking the rest of a file) waits for this first: the senders of what is
+        ready need the CPU for a moment before they wait on Graph.
+        """
+        with self._cond:
+            self._cond.wait_for(lambda: len(self._new) < self.size or self._cancel.is_set(), timeout)
 
     def add(self, new: list) -> None:
         """More new appointments, after those given so far."""

@@ -22,7 +22,7 @@ from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import timezone
-from typing import Callable
+from typing import Callable, Iterable
 
 from lib.model.appointment import Appointment, ModelError, parse_graph_time
 from lib.model.flows import (JOIN_LINK, STEP_JOIN_LINK, STEP_MEETING, STEP_MEETING_UPDATE, STEP_SMS,
@@ -36,7 +36,7 @@ MAX_BATCH = 20
 MONTHLY_MEETING_QUOTA = 2000
 DONE = ("created", "existing", "updated")
 TICK = 0.5  # seconds between progress reports while nothing finishes (a throttling pause shows its countdown)
-UNDER_WAY_WAIT = 0.5  # at most this long the rest of a file waits for the first batches to be taken
+HUNGRY_WAIT = 0.5  # at most this long the rest of a file waits for the senders to take what is ready
 
 
 @dataclass
@@ -176,14 +176,15 @@ class Runner:
         return quota_warnings(self.journal, self.client.profile.key, planned)
 
     def run(self, appointments: list[Appointment], *, source: str = "", invalid_rows: list[tuple[int, str]] = (),
-            rest: Callable[[], tuple[list[Appointment], list[tuple[int, str]]]] | None = None,
+            rest: Callable[[], Iterable[tuple[list[Appointment], list[tuple[int, str]]]]] | None = None,
             rest_size: int = 0) -> RunResult:
         """Send every appointment (Graph confirms even those the journal knows); returns when all are settled.
 
-        ``rest``, when given, is called on a thread of its own while ``appointments`` go out (a spreadsheet's
-        rest being checked, ``SheetChecker.check_ahead``): it returns every appointment of the run, beginning
-        with ``appointments`` (the same objects), and the invalid rows. ``rest_size``: at most how many more
-        it brings (the progress bar's total until then).
+        ``rest``, when given, is iterated on a thread of its own while ``appointments`` go out (a spreadsheet's
+        rest being checked, ``SheetChecker.check_ahead``). Each of its parts holds every appointment known so
+        far, beginning with those of the part before (the same objects), and the invalid rows; the last part
+        is the whole run. The next part is asked for once the senders have taken every full batch of what is
+        known. ``rest_size``: at most how many more appointments it brings (the progress bar's total until then).
         """
         self.progress = Progress(total=len(appointments) + (rest_size if rest else 0))
         prepared, self._prepared = self._prepared, None
@@ -229,24 +230,29 @@ class Runner:
         return self._finish(whole[0], whole[1])
 
     def _feed(self, rest, given: list[Appointment], pipeline: Pipeline, whole: list) -> None:
-        """Add what ``rest`` returns to ``pipeline`` (on the "rest" thread); ``whole`` gets every outcome in order."""
+        """Add the parts of ``rest`` to ``pipeline`` (on the "rest" thread); ``whole`` gets every outcome in order."""
         try:
-            pipeline.under_way.wait(UNDER_WAY_WAIT)  # the first senders first: they need the CPU for a moment
-            everything, invalid = rest()
-            first = dict(zip(map(id, given), whole[0]))
-            more = self.prepare([a for a in everything if id(a) not in first])
-            known = self.journal.get_many([o.key for o in more])
-            for outcome in more:
-                outcome._known = known.get(outcome.key)
+            sent = dict(zip(map(id, given), whole[0]))  # appointment (by identity) -> its outcome
+            parts = iter(rest())
+            everything = given
+            while True:
+                pipeline.wait_hungry(HUNGRY_WAIT)  # the senders of what is known first: they need the CPU a moment
+                part = next(parts, None)
+                if part is None:
+                    break
+                everything, whole[1] = part[0], list(part[1])
+                new = [a for a in everything if id(a) not in sent]
+                more = self.prepare(new)
+                known = self.journal.get_many([o.key for o in more])
+                for appt, outcome in zip(new, more):
+                    outcome._known = known.get(outcome.key)
+                    sent[id(appt)] = outcome
+                pipeline.add(more)
             listed = {id(a) for a in everything}
-            outcomes = iter(more)
-            # the order of the whole file; an appointment sent ahead that the file no longer lists is kept
-            whole[0] = ([first[id(a)] if id(a) in first else next(outcomes) for a in everything]
-                        + [o for a, o in zip(given, whole[0]) if id(a) not in listed])
-            whole[1] = list(invalid)
+            # the order of the whole file; an appointment sent in a part that the last one no longer lists is kept
+            whole[0] = [sent[id(a)] for a in everything] + [o for a, o in sent.items() if a not in listed]
             with self._lock:
                 self.progress.total = len(whole[0])
-            pipeline.add(more)
             self._warn(whole[0])
         except BaseException as exc:  # raised by run() once the senders have settled what they took
             whole[2] = exc

@@ -195,7 +195,7 @@ class SheetChecker:
         self._results: list = []  # per row: (draft, built, appointment, lead errors, RowResult)
         self._with_ids: dict[tuple, Appointment] = {}
         self._slots: list[tuple] = []  # (start, end, "", ""): the schedule's slots, made once
-        self._ahead: tuple | None = None  # (sheet, context, date columns) of the last check_ahead
+        self._ahead: tuple | None = None  # (sheet, context, date columns, last rows) of check_ahead
 
     def check(self, sheet: Sheet) -> CheckReport:
         """Check every row of ``sheet``; rows without times get slots."""
@@ -211,14 +211,15 @@ class SheetChecker:
         row with a date and no time (its free slot depends on the times of every row).
         """
         with collector_paused():
-            ctx, date_columns = self._context(sheet)
-            self._ahead = (sheet, ctx, date_columns)  # the file-wide pass, done once for both calls
+            if self._ahead is None or self._ahead[0] is not sheet:  # the file-wide passes, once for every call
+                ctx, date_columns = self._context(sheet)
+                self._ahead = (sheet, ctx, date_columns, _last_rows(sheet, ctx))
+            _, ctx, _, last_rows = self._ahead
             self._keep_or_forget(sheet, ctx)
             drafts = self._parse_rows(sheet, ctx, limit=rows)
-            below = _ids_below(sheet, ctx, len(drafts))
             units = []
             for unit in _group(drafts):
-                if unit[0].group in below or _takes_day_slot(unit):
+                if last_rows.get(unit[0].group, 0) >= len(drafts) or _takes_day_slot(unit):
                     break
                 units.append(unit)
             slots = _assign_slots(units, ctx, self._schedule_slots)
@@ -227,7 +228,7 @@ class SheetChecker:
 
     def _check(self, sheet: Sheet) -> CheckReport:
         ahead, self._ahead = self._ahead, None
-        ctx, date_columns = ahead[1:] if ahead is not None and ahead[0] is sheet else self._context(sheet)
+        ctx, date_columns = ahead[1:3] if ahead is not None and ahead[0] is sheet else self._context(sheet)
         self._keep_or_forget(sheet, ctx)
         drafts = self._parse_rows(sheet, ctx)
         units = _group(drafts)
@@ -766,12 +767,14 @@ def _group(drafts: list[_Draft]) -> list[list[_Draft]]:
     return units
 
 
-def _ids_below(sheet: Sheet, ctx: _Context, start: int) -> set[str]:
-    """The appointment ids of the rows from ``start`` on, as ``_parse_row`` reads them (no other cell is read)."""
+def _last_rows(sheet: Sheet, ctx: _Context) -> dict[str, int]:
+    """Each appointment id (as ``_parse_row`` reads it; no other cell is read) -> the index of its last row."""
     j = ctx.columns.get("appointment_id")
     if j is None:
-        return set()
-    return {clean(cells[j]) for cells in sheet.rows[start:] if j < len(cells)} - {""}
+        return {}
+    last = {clean(cells[j]): index for index, cells in enumerate(sheet.rows) if j < len(cells)}
+    last.pop("", None)
+    return last
 
 
 def _takes_day_slot(unit: list[_Draft]) -> bool:

@@ -2,6 +2,7 @@
 
 import heapq
 import threading
+import time
 
 from lib.bulk.pipeline import LATER, NEW, Pipeline
 from lib.model.flows import RequestSpec
@@ -131,11 +132,17 @@ def test_take_ends_only_once_nothing_more_can_come():
     assert got == [None]
 
 
-def test_under_way_once_every_full_batch_of_the_first_appointments_is_taken():
+def test_wait_hungry_returns_once_every_full_batch_of_new_appointments_is_taken():
     pipeline = Pipeline(list(range(45)), size=20, coming=True)
-    assert not pipeline.under_way.is_set()
+    waited = threading.Event()
+    waiter = threading.Thread(target=lambda: (pipeline.wait_hungry(5), waited.set()))
+    waiter.start()
     pipeline.take()
-    assert not pipeline.under_way.is_set()
+    waiter.join(0.2)
+    assert not waited.is_set()  # a full batch still waits for a sender
     pipeline.take()
-    assert pipeline.under_way.is_set()  # five left: not a full batch, they wait for the rest
-    assert Pipeline(list(range(5)), size=20, coming=True).under_way.is_set()
+    waiter.join(2)
+    assert waited.is_set()  # five left: not a full batch, they wait for the rest
+    started = time.monotonic()
+    Pipeline(list(range(5)), size=20, coming=True).wait_hungry(5)
+    assert time.monotonic() - started < 1

@@ -198,7 +198,8 @@ def test_the_rest_of_a_file_checked_while_the_first_appointments_go_out_is_sent_
         assert runner.progress.total == 20 + 50  # the first twenty and at most fifty more, until the rest is known
         time.sleep(0.3)  # the first batches are on the wire meanwhile
         checked.set()
-        return appts, [(99, "Column \"Email\": \"x@\" is not an address.")]
+        yield appts[:40], []
+        yield appts, [(99, "Column \"Email\": \"x@\" is not an address.")]
 
     result = runner.run(appts[:20], source="clients.csv", rest=rest, rest_size=50)
     assert checked.is_set() and result.all_done and result.progress.total == 65
@@ -212,7 +213,7 @@ def test_the_rest_of_a_file_checked_while_the_first_appointments_go_out_is_sent_
 
 def test_a_rest_that_brings_nothing_more_ends_the_run(sandbox, tmp_path):
     runner, journal = make_runner(sandbox, tmp_path, concurrency=8)
-    result = runner.run([], rest=lambda: ([], [(2, "bad")]), rest_size=30)
+    result = runner.run([], rest=lambda: [([], [(2, "bad")])], rest_size=30)
     assert result.outcomes == [] and result.progress.total == 0 and result.all_done
 
 
@@ -221,10 +222,11 @@ def test_a_rest_that_fails_is_raised_once_the_first_appointments_are_settled(san
     runner, journal = make_runner(sandbox, tmp_path, concurrency=2)
 
     def rest():
+        yield appointments(10, tag), []
         raise RuntimeError("the check broke")
 
     with pytest.raises(RuntimeError, match="the check broke"):
-        runner.run(appointments(10, tag), rest=rest, rest_size=10)
+        runner.run([], rest=rest, rest_size=10)
     assert len(journal.entries(status="created")) + len(journal.entries(status="pending")) == 10
 
 
@@ -237,7 +239,7 @@ def test_quota_warnings_come_once_every_appointment_is_known(sandbox, tmp_path):
             for i in range(MONTHLY_MEETING_QUOTA - 1)]
     journal.upsert_pending("r0", runner.client.profile.key, "virtual-appointment", fake)
     journal.record(updates=[(key, {"status": "created", "meeting_id": "M"}) for key, _, _ in fake])
-    runner.run(appts[:1], rest=lambda: (appts, []), rest_size=2)
+    runner.run(appts[:1], rest=lambda: [(appts[:2], []), (appts, [])], rest_size=2)
     assert len(warned) == 1 and "2,002 meetings (1,999 already, 3 in this run)" in warned[0]
 
 
