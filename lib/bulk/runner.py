@@ -149,7 +149,6 @@ class Runner:
         self.cancel = cancel or threading.Event()
         self.progress = Progress(total=0)
         self._lock = threading.Lock()
-        self._prepared: tuple[list, list[Outcome], dict] | None = None  # quota_warnings' work, reused by run
         self._writer: JournalWriter | None = None
         self.run_id = ""
 
@@ -168,12 +167,14 @@ class Runner:
 
     def quota_warnings(self, appointments: list[Appointment]) -> list[str]:
         """Warnings for organizers this run would take past the monthly meeting quota."""
-        outcomes = self.prepare(appointments)
+        return self._quota(self._with_journal(self.prepare(appointments)))
+
+    def _with_journal(self, outcomes: list[Outcome]) -> list[Outcome]:
+        """``outcomes``, each with the journal's entry from before this run (``_known``)."""
         known = self.journal.get_many([o.key for o in outcomes])
-        self._prepared = (appointments, outcomes, known)
-        planned = [(o.organizer_id, o.appointment) for o in outcomes
-                   if not (o.key in known and known[o.key].done)]
-        return quota_warnings(self.journal, self.client.profile.key, planned)
+        for outcome in outcomes:
+            outcome._known = known.get(outcome.key)
+        return outcomes
 
     def run(self, appointments: list[Appointment], *, source: str = "", invalid_rows: list[tuple[int, str]] = (),
             rest: Callable[[], Iterable[tuple[list[Appointment], list[tuple[int, str]]]]] | None = None,
@@ -187,17 +188,10 @@ class Runner:
         known. ``rest_size``: at most how many more appointments it brings (the progress bar's total until then).
         """
         self.progress = Progress(total=len(appointments) + (rest_size if rest else 0))
-        prepared, self._prepared = self._prepared, None
-        if prepared is not None and prepared[0] is appointments:
-            _, outcomes, known = prepared  # quota_warnings just did this work for the same list
-        else:
-            outcomes = self.prepare(appointments)
-            known = self.journal.get_many([o.key for o in outcomes])
+        outcomes = self._with_journal(self.prepare(appointments))
         self.run_id = self.journal.start_run(profile_key=self.client.profile.key,
                                              profile_name=self.client.profile.name, flow=self.flow,
                                              source=source, total=self.progress.total)
-        for outcome in outcomes:
-            outcome._known = known.get(outcome.key)
         # the pace this tenant accepted last time: no cautious first round trip again
         self.client.throttle.resume(self.journal.last_pace(self.client.profile.key))
         self._notify()
@@ -242,11 +236,8 @@ class Runner:
                     break
                 everything, whole[1] = part[0], list(part[1])
                 new = [a for a in everything if id(a) not in sent]
-                more = self.prepare(new)
-                known = self.journal.get_many([o.key for o in more])
-                for appt, outcome in zip(new, more):
-                    outcome._known = known.get(outcome.key)
-                    sent[id(appt)] = outcome
+                more = self._with_journal(self.prepare(new))
+                sent.update(zip(map(id, new), more))
                 pipeline.add(more)
             listed = {id(a) for a in everything}
             # the order of the whole file; an appointment sent in a part that the last one no longer lists is kept
@@ -261,11 +252,13 @@ class Runner:
 
     def _warn(self, outcomes: list[Outcome]) -> None:
         """The monthly quota's warnings for the whole run, to ``on_warning``."""
-        if self.on_warning is None:
-            return
+        if self.on_warning is not None:
+            for warning in self._quota(outcomes):
+                self.on_warning(warning)
+
+    def _quota(self, outcomes: list[Outcome]) -> list[str]:
         planned = [(o.organizer_id, o.appointment) for o in outcomes if not (o._known is not None and o._known.done)]
-        for warning in quota_warnings(self.journal, self.client.profile.key, planned):
-            self.on_warning(warning)
+        return quota_warnings(self.journal, self.client.profile.key, planned)
 
     def _record_pending(self, outcomes: list[Outcome], record: Callable) -> None:
         """Put ``outcomes`` in the journal as pending for this run with ``record`` (the writer's, or the journal's)."""

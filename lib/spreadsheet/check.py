@@ -219,7 +219,7 @@ class SheetChecker:
             drafts = self._parse_rows(sheet, ctx, limit=rows)
             units = []
             for unit in _group(drafts):
-                if last_rows.get(unit[0].group, 0) >= len(drafts) or _takes_day_slot(unit):
+                if last_rows.get(unit[0].group, 0) >= len(drafts) or _slot_kind(unit) == "day":
                     break
                 units.append(unit)
             slots = _assign_slots(units, ctx, self._schedule_slots)
@@ -777,9 +777,11 @@ def _last_rows(sheet: Sheet, ctx: _Context) -> dict[str, int]:
     return last
 
 
-def _takes_day_slot(unit: list[_Draft]) -> bool:
-    """A date without a time: the appointment gets the first free slot of that day (``_assign_slots``)."""
-    return not any(d.has_time for d in unit) and any(d.day for d in unit)
+def _slot_kind(unit: list[_Draft]) -> str:
+    """"" (the unit gives its own time), "day" (a date alone: a free slot that day) or "schedule"."""
+    if unit[0].has_time if len(unit) == 1 else any(d.has_time for d in unit):
+        return ""
+    return "day" if (unit[0].day is not None if len(unit) == 1 else any(d.day for d in unit)) else "schedule"
 
 
 def _lead(unit: list[_Draft]) -> _Draft:
@@ -801,10 +803,9 @@ def _assign_slots(units: list[list[_Draft]], ctx: _Context, schedule_slots) -> d
     """
     needing, dated = [], []
     for i, u in enumerate(units):
-        timed = u[0].has_time if len(u) == 1 else any(d.has_time for d in u)
-        if not timed:
-            has_day = u[0].day is not None if len(u) == 1 else any(d.day for d in u)
-            (dated if has_day else needing).append(i)
+        kind = _slot_kind(u)
+        if kind:
+            (dated if kind == "day" else needing).append(i)
     slots: dict[int, Slot] = {}
     for position, slot in zip(needing, schedule_slots(len(needing)) if needing else ()):
         slots[position] = slot

@@ -5,18 +5,17 @@ from __future__ import annotations
 import csv
 import io
 import random
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 
-from lib.screens.check_grid import apply_edits
 from lib.spreadsheet.check import SheetChecker, check_sheet
 from lib.spreadsheet.columns import auto_map
 from lib.spreadsheet.read import SpreadsheetError, read_table
 from lib.spreadsheet.schedule import Schedule
 
-from tests.spreadsheet.test_incremental import EDIT_VALUES, NOW, SCHEDULE, sample_sheet
+from tests.spreadsheet.test_incremental import NOW, SCHEDULE, random_edits, sample_sheet
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
@@ -57,12 +56,8 @@ def test_every_cut_of_a_file_with_groups_slots_and_dated_rows_is_a_prefix_of_the
 def test_random_edits_keep_the_part_ahead_a_prefix():
     sheet = sample_sheet()
     rnd = random.Random(12)
-    edits: dict[int, dict[str, str]] = {}
-    for _ in range(30):
-        number = rnd.choice(sheet.row_numbers)
-        header = rnd.choice(list(EDIT_VALUES))
-        edits.setdefault(number, {})[header] = rnd.choice(EDIT_VALUES[header])
-        assert_ahead_is_a_prefix(apply_edits(sheet, edits), rnd.randrange(len(sheet.rows) + 1))
+    for edited, _ in random_edits(sheet, rnd, 30):
+        assert_ahead_is_a_prefix(edited, rnd.randrange(len(sheet.rows) + 1))
 
 
 @pytest.mark.parametrize("name", sorted(p.name for p in FIXTURES.iterdir() if p.suffix in (".csv", ".tsv", ".txt",

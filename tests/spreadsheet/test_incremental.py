@@ -40,18 +40,22 @@ EDIT_VALUES = {
 }
 
 
+def random_edits(sheet, rnd: random.Random, count: int):
+    """``count`` copies of ``sheet``, each with one more random cell edit than the one before."""
+    edits: dict[int, dict[str, str]] = {}
+    for _ in range(count):
+        number = rnd.choice(sheet.row_numbers)
+        header = rnd.choice(list(EDIT_VALUES))
+        edits.setdefault(number, {})[header] = rnd.choice(EDIT_VALUES[header])
+        yield apply_edits(sheet, edits), edits
+
+
 def test_random_edits_rechecked_incrementally_match_a_fresh_check():
     sheet = sample_sheet()
     mapping = auto_map(sheet.headers)
     checker = SheetChecker(mapping, SCHEDULE, now=NOW)
     checker.check(sheet)
-    rnd = random.Random(9)
-    edits: dict[int, dict[str, str]] = {}
-    for _ in range(40):
-        number = rnd.choice(sheet.row_numbers)
-        header = rnd.choice(list(EDIT_VALUES))
-        edits.setdefault(number, {})[header] = rnd.choice(EDIT_VALUES[header])
-        edited = apply_edits(sheet, edits)
+    for edited, edits in random_edits(sheet, random.Random(9), 40):
         again = checker.check(edited)
         fresh = check_sheet(edited, mapping, SCHEDULE, now=NOW)
         assert again.to_json() == fresh.to_json(), edits
