@@ -1,21 +1,23 @@
 """Journal writes off the senders' path: one thread commits them, in order, while the requests go on.
 
 A worker that has Graph's replies hands its journal writes over and sends its next request at once;
-the writer thread joins whatever has queued up meanwhile into one transaction (group commit), so
-eight workers no longer queue behind each other's commits. The journal lags Graph by the time of
-one commit: a crash loses at most that, and Graph, which is the truth, still holds the meetings (the
-next run confirms them). Where a lost write could matter, a text message sent, the caller waits
-for it (``wait``).
+the writer thread joins whatever comes within GATHER into one transaction (group commit), so eight
+workers no longer queue behind each other's commits. The journal lags Graph by GATHER and one commit:
+a crash loses at most that, and Graph, which is the truth, still holds the meetings (the next run
+confirms them). Where a lost write could matter, a text message sent, the caller waits for it
+(``wait``), which commits at once.
 """
 
 from __future__ import annotations
 
 import queue
 import threading
+import time
 
-from lib.bulk.journal import Journal, pending_statements, record_statements
+from lib.bulk.journal import Journal, check_fields, pending_statements, record_statements
 
 _STOP = object()
+GATHER = 0.05  # seconds a commit waits for more writes: the most a crash can lose of what Graph did
 
 
 class JournalWriter:
@@ -37,9 +39,10 @@ class JournalWriter:
         self._put(lambda: pending_statements(run_id, profile_key, flow, items))
 
     def record(self, *, updates=(), requests=(), history=()) -> None:
-        """``Journal.record``, committed behind (unknown fields are refused at once, here)."""
-        statements = record_statements(updates=updates, requests=requests, history=history)
-        self._put(lambda: statements)
+        """``Journal.record``, committed behind (unknown fields are refused at once, here; the SQL is built on
+        the writer's thread, off the sender's way to its next request)."""
+        check_fields(updates)
+        self._put(lambda: record_statements(updates=updates, requests=requests, history=history))
 
     def wait(self) -> None:
         """Block until everything handed over so far is committed; raises the writer's error."""
@@ -66,7 +69,15 @@ class JournalWriter:
     def _drain(self) -> None:
         while True:
             items = [self._queue.get()]
-            while True:  # everything that queued up during the last commit goes in the next one
+            # What comes within GATHER joins this commit: a commit costs the same for one batch's replies as for
+            # several, and the CPU it takes is the senders'. Someone waiting (an Event, the close) cuts it short.
+            until = time.monotonic() + GATHER
+            while not isinstance(items[-1], threading.Event) and items[-1] is not _STOP:
+                try:
+                    items.append(self._queue.get(timeout=max(0.0, until - time.monotonic())))
+                except queue.Empty:
+                    break
+            while True:  # and whatever else is there already
                 try:
                     items.append(self._queue.get_nowait())
                 except queue.Empty:

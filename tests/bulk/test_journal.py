@@ -49,6 +49,26 @@ def test_resending_keeps_known_outcomes(tmp_path):
     assert entry.status == "created" and entry.meeting_id == "M1" and entry.run_id == "r2"
 
 
+def test_one_record_of_many_updates_applies_them_in_order(tmp_path):
+    # Updates of one shape go in as one statement; the order across shapes still decides.
+    journal = Journal(tmp_path / "j.sqlite3")
+    keys = [appointment_key("p", "me", appt(n).meeting_external_id) for n in range(3)]
+    journal.upsert_pending("r1", "p", "join-link", [(k, "me", appt(n)) for n, k in enumerate(keys)])
+    journal.record(updates=[(keys[0], {"status": "created", "meeting_id": "M0"}),
+                            (keys[1], {"status": "created", "meeting_id": "M1"}),
+                            (keys[0], {"status": "failed", "error": "lost"}),
+                            (keys[0], {"status": "existing", "meeting_id": "M0b"}),
+                            (keys[2], {"status": "created", "meeting_id": "M2"})],
+                   requests=[dict(run_id="r1", key=k, step="meeting", method="POST", path="/me", status=201,
+                                  request_id=f"q{n}") for n, k in enumerate(keys)])
+    first, second, third = (journal.get(k) for k in keys)
+    assert (first.status, first.meeting_id, first.error) == ("existing", "M0b", "lost")
+    assert (second.status, second.meeting_id, third.meeting_id) == ("created", "M1", "M2")
+    assert [r["request_id"] for k in keys for r in journal.requests_for(k)] == ["q0", "q1", "q2"]
+    with pytest.raises(ValueError, match="not journal fields"):
+        journal.record(updates=[(keys[0], {"password": "x"})])
+
+
 def test_monthly_count_is_per_organizer_and_month(tmp_path):
     journal = Journal(tmp_path / "j.sqlite3")
     items = [(appointment_key("p", "me", appt(n).meeting_external_id), "me", appt(n)) for n in range(3)]

@@ -74,3 +74,22 @@ def test_a_write_that_fails_is_reported_and_nothing_after_it_pretends_to_land(tm
         writer.record(updates=[("k", {"status": "failed"})])
     with pytest.raises(Exception):
         writer.close()
+
+
+def test_writes_close_together_share_a_commit_but_wait_and_close_do_not_linger(tmp_path, monkeypatch):
+    monkeypatch.setattr("lib.bulk.journal_writer.GATHER", 30.0)  # far longer than any test may take
+    journal = CountingJournal(tmp_path / "j.sqlite3")
+    writer = JournalWriter(journal)
+    items = [(appointment_key("p", "me", appt(n).meeting_external_id), "me", appt(n)) for n in range(3)]
+    for item in items:
+        writer.pending("r", "p", "join-link", [item])
+    waiter = threading.Thread(target=writer.wait)
+    waiter.start()
+    waiter.join(10)
+    assert not waiter.is_alive(), "wait() must commit at once, not after the gathering time"
+    assert journal.transactions == 1 and len(journal.entries()) == 3
+    writer.record(updates=[(items[0][0], {"status": "created"})])
+    closer = threading.Thread(target=writer.close)
+    closer.start()
+    closer.join(10)
+    assert not closer.is_alive() and journal.get(items[0][0]).status == "created"
