@@ -13,7 +13,6 @@ import threading
 from urllib.parse import quote
 
 import requests
-from requests.adapters import HTTPAdapter
 
 from lib.graph.capabilities import DELEGATED_ONLY, unsupported_flow, unsupported_request
 from lib.graph.clouds import cloud_for
@@ -23,7 +22,7 @@ from lib.graph.profile import Profile
 from lib.model.ids import is_guid
 from lib.graph.response import GraphResponse, parse_body
 from lib.graph.retry import NEVER_RETRY, RETRY_STATUSES, Retry
-from lib.graph.transport import Transport
+from lib.graph.transport import GraphAdapter, Transport
 from lib.model.flows import SIGNED_IN, RequestSpec, organizer_path
 
 __all__ = ["GraphClient", "GraphError", "GraphResponse", "SignInFailed", "parse_body", "MAX_BATCH",
@@ -57,7 +56,7 @@ class GraphClient:
         self.cloud = cloud_for(profile)
         if session is None:
             session = requests.Session()
-            adapter = HTTPAdapter(pool_connections=4, pool_maxsize=64, max_retries=0)
+            adapter = GraphAdapter(pool_connections=4, pool_maxsize=64, max_retries=0)
             session.mount("https://", adapter)
             session.mount("http://", adapter)
             # The environment is read once, not at every request: a proxy it names is kept, a ~/.netrc entry

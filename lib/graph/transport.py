@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import json
 import logging
+import random
 import threading
 import uuid
+import weakref
 from typing import Callable
+from urllib.parse import urlsplit
 
 import requests
+from requests.adapters import HTTPAdapter
 from requests.structures import CaseInsensitiveDict
 
 from lib.graph.errors import GraphError
@@ -28,6 +32,42 @@ log = logging.getLogger("appointment_studio.graph")
 
 # (status, parsed body, items) -> (items the server accepted, items it throttled)
 Tally = Callable[[int, object, int], tuple[int, int]]
+
+# client-request-id is a correlation id, not a secret: drawn without a system call (see GraphAdapter).
+_request_ids = random.Random()
+
+
+def new_request_id() -> str:
+    """A fresh client-request-id (a version 4 UUID)."""
+    return str(uuid.UUID(int=_request_ids.getrandbits(128), version=4))
+
+
+class GraphAdapter(HTTPAdapter):
+    """requests' adapter, but the CA bundle's path is looked at once per connection pool, not at every request.
+
+    Between a reply and the next request a sender should not give up Python's lock: every system call
+    does (requests stats the CA path three times per request), and another thread then holds it for up
+    to the switch interval while the sender waits to send. The two methods are requests' hooks for
+    subclasses; what they decide depends only on their arguments, so it is kept.
+    """
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._pool_keys: dict = {}
+        self._verified: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+    def build_connection_pool_key_attributes(self, request, verify, cert=None):
+        parts = urlsplit(request.url)
+        key = (parts.scheme.lower(), parts.hostname, parts.port, verify, cert)
+        found = self._pool_keys.get(key)
+        if found is None:
+            found = self._pool_keys[key] = super().build_connection_pool_key_attributes(request, verify, cert)
+        return dict(found[0]), dict(found[1])
+
+    def cert_verify(self, conn, url, verify, cert):
+        if self._verified.get(conn) != (verify, cert):
+            super().cert_verify(conn, url, verify, cert)
+            self._verified[conn] = (verify, cert)
 
 
 class Transport:
@@ -62,7 +102,7 @@ class Transport:
         """
         self.check_host(url)
         data = json.dumps(body, ensure_ascii=False).encode("utf-8") if body is not None else None
-        client_request_id = str(uuid.uuid4())
+        client_request_id = new_request_id()
         retry = self.retry.new()
         while True:
             outcome = self._attempt(method, url, data, headers, client_request_id, weight, tally, retry.attempt, path,

@@ -16,6 +16,7 @@ from lib.graph.signin import StaticTokenProvider, token_provider_for
 from lib.model.flows import RequestSpec
 from lib.graph.client import GraphClient, GraphError, GraphResponse, parse_body
 from lib.graph.pacing import Throttle
+from lib.graph.transport import new_request_id
 from lib.graph.profile import Profile
 
 UPN = "adele.vance@contoso.onmicrosoft.com"
@@ -144,6 +145,12 @@ def test_a_connection_failure_is_explained_and_repr_hides_the_token():
         client.request("GET", "v1.0", "/me")
     assert info.value.code == "ConnectionFailed" and "sandbox running" in info.value.fix
     assert "secret-token" not in repr(client) + str(info.value) + repr(info.value)
+
+
+def test_client_request_ids_are_fresh_version_4_uuids():
+    ids = [new_request_id() for _ in range(2000)]
+    assert len(set(ids)) == len(ids)
+    assert all(uuid.UUID(i).version == 4 and uuid.UUID(i).variant == uuid.RFC_4122 for i in ids)
 
 
 # -- against the sandbox ----------------------------------------------------------------------------
@@ -400,3 +407,25 @@ def test_sms_is_not_repeated_after_a_gateway_timeout(fresh_sandbox):
     fresh_sandbox.configure(faults="")
     assert info.value.status == 504
     assert client.throttle.retries == 0
+
+
+def test_the_ca_bundle_is_looked_at_once_per_pool_and_still_decides(sandbox, monkeypatch):
+    import os.path
+
+    import certifi
+    import requests
+
+    client = client_for(sandbox)
+    ca = client.verify
+    client.whoami()  # signed in, the pool made
+    looks = []
+    for name in ("exists", "isdir"):
+        real = getattr(os.path, name)
+        monkeypatch.setattr(os.path, name, lambda path, _real=real: (looks.append(path) if path == ca else None) or _real(path))
+    for _ in range(5):
+        client.whoami()
+    assert looks == []  # not three system calls at every request
+    url = client.base_url + "/v1.0/me"
+    with pytest.raises(requests.exceptions.SSLError):  # another CA is another pool, verified against that CA
+        client.session.get(url, verify=certifi.where(), timeout=10)
+    assert client.whoami()
