@@ -212,8 +212,12 @@ def _send(args) -> int:
             printer.say(f"Row {row} will be skipped: {message}")
         return report.appointments, invalid
 
-    def rest():  # a batch more at a time for the first senders, then the whole file
-        for rows in range(2 * batch, args.concurrency * batch + 1, batch):
+    def rest():  # a batch more at a time for the first senders, then four times as many rows each time, then all
+        wave = args.concurrency * batch
+        for rows in range(2 * batch, wave + 1, batch):
+            yield _check_ahead(checker, sheet, rows), []
+        rows = wave
+        while (rows := 4 * rows) < len(sheet.rows):  # a long file: the senders need not wait for all of it
             yield _check_ahead(checker, sheet, rows), []
         yield settle(checker.check(sheet))
 

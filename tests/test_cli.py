@@ -136,12 +136,13 @@ def test_send_skips_invalid_rows_reports_them_and_exits_0_when_valid_rows_are_cr
     assert rows["2"]["status"] == rows["3"]["status"] == "created"
 
 
-def test_rows_further_down_still_decide_for_the_rows_sent_first(sandbox, tmp_path):
+@pytest.mark.parametrize("concurrency", ["8", "1"])  # 1: the first wave is one batch, then 80 of the 90 rows, then all
+def test_rows_further_down_still_decide_for_the_rows_sent_first(sandbox, tmp_path, concurrency):
     # send checks one batch of rows, sends it, and checks the rest meanwhile: a row further down that makes
     # an early row wrong (a broken row of the same appointment) must keep the early one from being sent
     tag = unique_tag("AHD")
     lines = ["Name,Email,Phone,Appointment ID,Date,Time"]
-    for i in range(70):
+    for i in range(90):
         lines.append(f"Client {i},client{i}@example.com,+1 212 555 {1000 + i:04d},{tag}-{i:04d},2027-03-01,"
                      f"{8 + i // 6:02d}:{10 * (i % 6):02d}")
     lines[51] = lines[51].replace("client50@example.com", "nobody@")  # row 52: skipped once the file is checked
@@ -149,17 +150,21 @@ def test_rows_further_down_still_decide_for_the_rows_sent_first(sandbox, tmp_pat
     lines[67] = f"Client 66,client66@example.com,,{tag}-0030,2027-03-01,13:00"  # row 32's id and time: a second client
     path = write_csv(tmp_path / "clients.csv", "\n".join(lines).encode())
     out = tmp_path / "RESULTS.csv"
-    done = run_cli("send", path, "--connection", sandbox.profile_path, "--out", out, home=tmp_path)
+    lines[62] = f"Client 61,nobody@,,{tag}-0024,2027-03-01,12:00"  # row 26's appointment (a part of 40 rows), broken
+    path = write_csv(tmp_path / "clients.csv", "\n".join(lines).encode())
+    done = run_cli("send", path, "--connection", sandbox.profile_path, "--out", out, "--concurrency", concurrency,
+                   home=tmp_path)
     assert done.returncode == 0, done.stderr
     results = {r["row"]: r for r in read_results(out)}
+    assert results["26"]["status"] == results["63"]["status"] == "invalid"
     assert results["52"]["status"] == "invalid" and "Row 52 will be skipped" in done.stderr
     assert results["5"]["status"] == results["67"]["status"] == "invalid" and "Row 5 will be skipped" in done.stderr
     assert results["32"]["status"] == results["68"]["status"] == "created"
     assert results["32"]["onlineMeetingId"] == results["68"]["onlineMeetingId"]
     assert "client66@example.com" in results["32"]["clients"] or results["68"]["Client email"] == "client66@example.com"
     made = meetings_with_prefix(sandbox, tag)
-    assert f"{tag}-0003" not in made and f"{tag}-0050" not in made
-    assert len(made) == sum(made.values()) == 70 - 3 - 1  # three rows refused; rows 32 and 68 share a meeting
+    assert f"{tag}-0003" not in made and f"{tag}-0050" not in made and f"{tag}-0024" not in made
+    assert len(made) == sum(made.values()) == 90 - 5 - 1  # five rows refused; rows 32 and 68 share a meeting
 
 
 def test_a_killed_send_is_finished_by_running_it_again_without_duplicates(fresh_sandbox, tmp_path):

@@ -34,8 +34,9 @@ class Pipeline:
     """A thread-safe queue of work for the senders; ``take`` blocks until work is ready or all is done."""
 
     def __init__(self, new: list, *, size: int, cancel: threading.Event | None = None, tick: float = 0.5,
-                 coming: bool = False):
+                 coming: bool = False, senders: int | None = None):
         self.size = max(1, int(size))
+        self._senders = senders  # how many take batches: once each has one, none is kept waiting (wait_hungry)
         self._new = deque(new)
         self._coming = coming  # more new appointments may be added: ``take`` does not end the run yet
         self._later: deque = deque()  # (appointment, request spec) ready to go, oldest first
@@ -51,7 +52,7 @@ class Pipeline:
                 batch = self._choose()
                 if batch is not None:
                     self._in_flight[batch.kind] += 1
-                    if self._coming and batch.kind == NEW:
+                    if self._coming:
                         self._cond.notify_all()  # for wait_hungry
                     return batch
                 if not self._in_flight[NEW] and not self._in_flight[LATER] and not self._coming:
@@ -67,13 +68,18 @@ class Pipeline:
             self._cond.notify_all()
 
     def wait_hungry(self, timeout: float) -> None:
-        """Block until no full batch of new appointments waits to be taken (or ``timeout`` seconds).
+        """Block while a full batch of new appointments waits for a sender that has none (or ``timeout`` seconds).
 
         Whoever adds more (checking the rest of a file) waits for this first: the senders of what is
-        ready need the CPU for a moment before they wait on Graph.
+        ready need the CPU for a moment before they wait on Graph. Once every sender has a batch, more
+        may be checked at once, however much is queued.
         """
+        def nobody_kept_waiting():
+            busy = self._senders is not None and sum(self._in_flight.values()) >= self._senders
+            return len(self._new) < self.size or busy or self._cancel.is_set()
+
         with self._cond:
-            self._cond.wait_for(lambda: len(self._new) < self.size or self._cancel.is_set(), timeout)
+            self._cond.wait_for(nobody_kept_waiting, timeout)
 
     def add(self, new: list) -> None:
         """More new appointments, after those given so far."""

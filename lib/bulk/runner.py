@@ -196,8 +196,8 @@ class Runner:
         self.client.throttle.resume(self.journal.last_pace(self.client.profile.key))
         self._notify()
         size = MAX_BATCH if self.use_batch else 1
-        pipeline = Pipeline(outcomes, size=size, cancel=self.cancel, tick=TICK, coming=rest is not None)
         lanes = max(1, min(self.concurrency, -(-self.progress.total // size)))  # more senders than batches: idle
+        pipeline = Pipeline(outcomes, size=size, cancel=self.cancel, tick=TICK, coming=rest is not None, senders=lanes)
         whole: list = [outcomes, list(invalid_rows), None]  # every outcome, the invalid rows, what ``rest`` raised
         feeder = None
         if rest is not None:

@@ -146,3 +146,22 @@ def test_wait_hungry_returns_once_every_full_batch_of_new_appointments_is_taken(
     started = time.monotonic()
     Pipeline(list(range(5)), size=20, coming=True).wait_hungry(5)
     assert time.monotonic() - started < 1
+
+
+def test_once_every_sender_has_a_batch_wait_hungry_lets_more_be_checked():
+    pipeline = Pipeline(list(range(100)), size=20, coming=True, senders=2)
+    waited = threading.Event()
+    waiter = threading.Thread(target=lambda: (pipeline.wait_hungry(5), waited.set()))
+    waiter.start()
+    first = pipeline.take()
+    waiter.join(0.2)
+    assert not waited.is_set()  # a sender has nothing yet while full batches wait
+    pipeline.take()
+    waiter.join(2)
+    assert waited.is_set()  # both senders busy: three full batches queued, and the check may go on
+    pipeline.done(first, [])
+    again = threading.Event()
+    threading.Thread(target=lambda: (pipeline.wait_hungry(5), again.set())).start()
+    assert not again.wait(0.2)  # a sender is free again, and work waits for it
+    pipeline.take()
+    assert again.wait(2)
