@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import random
 import threading
 import uuid
@@ -35,6 +36,8 @@ Tally = Callable[[int, object, int], tuple[int, int]]
 
 # client-request-id is a correlation id, not a secret: drawn without a system call (see GraphAdapter).
 _request_ids = random.Random()
+if hasattr(os, "register_at_fork"):  # a forked child draws its own ids (not on Windows, which does not fork)
+    os.register_at_fork(after_in_child=_request_ids.seed)
 
 
 def new_request_id() -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.server
 import json
 import logging
+import os
 import threading
 import time
 import uuid
@@ -151,6 +152,17 @@ def test_client_request_ids_are_fresh_version_4_uuids():
     ids = [new_request_id() for _ in range(2000)]
     assert len(set(ids)) == len(ids)
     assert all(uuid.UUID(i).version == 4 and uuid.UUID(i).variant == uuid.RFC_4122 for i in ids)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork on this system")
+def test_a_forked_child_draws_other_request_ids_than_its_parent():
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: its next id, to the parent
+        os.write(write, new_request_id().encode())
+        os._exit(0)
+    os.waitpid(pid, 0)
+    assert os.read(read, 100).decode() != new_request_id()  # the same draw, had the child kept the parent's state
 
 
 # -- against the sandbox ----------------------------------------------------------------------------
