@@ -201,7 +201,8 @@ def _send(args) -> int:
             report = _load_report(args, organizer)
         else:  # a batch's rows now, the rest of the file while the first batches are sent
             checker, sheet = _sheet_checker(args, organizer)
-            batch = 1 if args.no_batch else 20
+            from lib.graph.pacing import MAX_BATCH
+            batch = 1 if args.no_batch else MAX_BATCH
             first = _check_ahead(checker, sheet, batch)
     printer = _ProgressPrinter()
     invalid: list = []

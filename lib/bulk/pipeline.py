@@ -41,7 +41,9 @@ class Pipeline:
         self._coming = coming  # more new appointments may be added: ``take`` does not end the run yet
         self._later: deque = deque()  # (appointment, request spec) ready to go, oldest first
         self._in_flight = {NEW: 0, LATER: 0}
-        self._cond = threading.Condition()
+        lock = threading.Lock()
+        self._cond = threading.Condition(lock)  # senders wait on it for work
+        self._fed = threading.Condition(lock)  # wait_hungry waits on it for the senders to take work
         self._cancel = cancel or threading.Event()
         self._tick = tick
 
@@ -52,8 +54,7 @@ class Pipeline:
                 batch = self._choose()
                 if batch is not None:
                     self._in_flight[batch.kind] += 1
-                    if self._coming:
-                        self._cond.notify_all()  # for wait_hungry
+                    self._fed.notify_all()
                     return batch
                 if not self._in_flight[NEW] and not self._in_flight[LATER] and not self._coming:
                     return None  # nothing ready and nothing in flight that could make more
@@ -66,6 +67,7 @@ class Pipeline:
             self._in_flight[batch.kind] -= 1
             self._later.extend(later)
             self._cond.notify_all()
+            self._fed.notify_all()
 
     def wait_hungry(self, timeout: float) -> None:
         """Block while a full batch of new appointments waits for a sender that has none (or ``timeout`` seconds).
@@ -76,10 +78,10 @@ class Pipeline:
         """
         def nobody_kept_waiting():
             busy = self._senders is not None and sum(self._in_flight.values()) >= self._senders
-            return len(self._new) < self.size or busy or self._cancel.is_set()
+            return len(self._new) < self.size or busy or not self._coming or self._cancel.is_set()
 
-        with self._cond:
-            self._cond.wait_for(nobody_kept_waiting, timeout)
+        with self._fed:
+            self._fed.wait_for(nobody_kept_waiting, timeout)
 
     def add(self, new: list) -> None:
         """More new appointments, after those given so far."""
@@ -92,6 +94,7 @@ class Pipeline:
         with self._cond:
             self._coming = False
             self._cond.notify_all()
+            self._fed.notify_all()
 
     def _choose(self) -> Batch | None:
         new_ready = len(self._new) >= self.size or (self._new and not self._coming)  # no half batch while more come

@@ -27,12 +27,11 @@ from typing import Callable, Iterable
 from lib.model.appointment import Appointment, ModelError, parse_graph_time
 from lib.model.flows import (JOIN_LINK, STEP_JOIN_LINK, STEP_MEETING, STEP_MEETING_UPDATE, STEP_SMS,
                              STEP_VIRTUAL_APPOINTMENT, VIRTUAL_APPOINTMENT, RequestSpec, SmsOptions, plan, update_meeting)
-from lib.graph.client import GraphClient, GraphError
+from lib.graph.client import MAX_BATCH, GraphClient, GraphError
 from lib.bulk.journal import Journal, appointment_key
 from lib.bulk.journal_writer import JournalWriter
 from lib.bulk.pipeline import NEW, Batch, Pipeline
 
-MAX_BATCH = 20
 MONTHLY_MEETING_QUOTA = 2000
 DONE = ("created", "existing", "updated")
 TICK = 0.5  # seconds between progress reports while nothing finishes (a throttling pause shows its countdown)

@@ -779,9 +779,9 @@ def _last_rows(sheet: Sheet, ctx: _Context) -> dict[str, int]:
 
 def _slot_kind(unit: list[_Draft]) -> str:
     """"" (the unit gives its own time), "day" (a date alone: a free slot that day) or "schedule"."""
-    if unit[0].has_time if len(unit) == 1 else any(d.has_time for d in unit):
+    if any(d.has_time for d in unit):
         return ""
-    return "day" if (unit[0].day is not None if len(unit) == 1 else any(d.day for d in unit)) else "schedule"
+    return "day" if any(d.day is not None for d in unit) else "schedule"
 
 
 def _lead(unit: list[_Draft]) -> _Draft:
