@@ -121,6 +121,11 @@ def now_iso() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
+def new_run_id() -> str:
+    """A run's id: its start time (readable, sortable) and 48 random bits."""
+    return datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:12]
+
+
 def appointment_key(profile_key: str, organizer: str, external_id: str) -> str:
     """Where an appointment lives: the same externalId under another organizer is another meeting."""
     return f"{profile_key}|{organizer}|{external_id}"
@@ -282,11 +287,16 @@ class Journal:
     # -- runs -----------------------------------------------------------------------------------
     def start_run(self, *, profile_key: str, profile_name: str, flow: str, source: str, total: int) -> str:
         """Record a new run; returns its id."""
-        run_id = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
-        self._tx(lambda db: db.execute(
-            "INSERT INTO runs (id, started_at, profile_key, profile_name, flow, source, total) VALUES (?,?,?,?,?,?,?)",
-            (run_id, now_iso(), profile_key, profile_name, flow, source, total)))
-        return run_id
+        def insert(db: sqlite3.Connection) -> str:
+            # Other windows or commands may start runs on this journal in the same second: the write lock is
+            # held here, so an id already taken is seen and another is drawn.
+            run_id = new_run_id()
+            while db.execute("SELECT 1 FROM runs WHERE id=?", (run_id,)).fetchone():
+                run_id = new_run_id()
+            db.execute("INSERT INTO runs (id, started_at, profile_key, profile_name, flow, source, total) "
+                       "VALUES (?,?,?,?,?,?,?)", (run_id, now_iso(), profile_key, profile_name, flow, source, total))
+            return run_id
+        return self._tx(insert)
 
     def finish_run(self, run_id: str, state: str, summary: dict, total: int | None = None) -> None:
         """Close a run with its state (finished | cancelled), its counts and (when it changed) its total."""

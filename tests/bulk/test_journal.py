@@ -129,6 +129,17 @@ def test_a_journal_of_the_first_layout_is_upgraded_in_place(tmp_path):
     assert journal.get(key).sms_sent_for == "M1" and journal.history(key)[0]["meeting_id"] == "M0"
 
 
+def test_a_run_id_already_taken_is_drawn_again(tmp_path, monkeypatch):
+    # Another window or command started a run in the same second and drew the same id.
+    ids = iter(["20261202-204034-aaaaaaaaaaaa", "20261202-204034-aaaaaaaaaaaa", "20261202-204034-bbbbbbbbbbbb"])
+    monkeypatch.setattr("lib.bulk.journal.new_run_id", lambda: next(ids))
+    journal = Journal(tmp_path / "journal.sqlite3")
+    first = journal.start_run(profile_key="p", profile_name="x", flow="join-link", source="", total=1)
+    second = journal.start_run(profile_key="p", profile_name="x", flow="join-link", source="", total=1)
+    assert (first, second) == ("20261202-204034-aaaaaaaaaaaa", "20261202-204034-bbbbbbbbbbbb")
+    assert len(journal.runs()) == 2
+
+
 @pytest.mark.skipif(os.name != "posix", reason="file modes are POSIX")
 def test_the_journal_is_readable_by_its_owner_only(tmp_path):
     journal = Journal(tmp_path / "journal.sqlite3")
