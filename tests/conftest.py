@@ -22,6 +22,15 @@ def studio_home(tmp_path_factory) -> Path:
         os.environ["APPOINTMENT_STUDIO_HOME"] = previous
 
 
+@pytest.fixture
+def checked_on_new_year(monkeypatch):
+    """Sheets are checked as on 1 January 2027, so fixture files keep their fixed dates (see tests/dates.py)."""
+    from tests.dates import CHECKED_ON
+
+    monkeypatch.setattr("lib.spreadsheet.check.utc_now", lambda: CHECKED_ON)
+    return CHECKED_ON
+
+
 @pytest.fixture(scope="session")
 def sandbox(tmp_path_factory):
     """One sandbox process (auto-approving device codes) shared by the whole session."""

@@ -16,13 +16,14 @@ def unique_tag(prefix: str = "T") -> str:
     return f"{prefix}{uuid.uuid4().hex[:8]}"
 
 
-def clients_csv(n: int, tag: str, *, with_times: bool = True, bad_rows: dict[int, dict] | None = None) -> bytes:
-    """A realistic CSV of ``n`` clients whose Appointment IDs start with ``tag``."""
+def clients_csv(n: int, tag: str, *, with_times: bool = True, bad_rows: dict[int, dict] | None = None,
+                start: datetime = datetime(2027, 3, 1, 9, 0)) -> bytes:
+    """A realistic CSV of ``n`` clients whose Appointment IDs start with ``tag``, 30 minutes apart from ``start``
+    (a fixed day the meeting tests name; Bookings, which refuses past days, takes one from tests/dates.py)."""
     out = io.StringIO()
     writer = csv.writer(out)
     header = ["Name", "Email", "Phone", "Appointment ID"] + (["Date", "Time"] if with_times else [])
     writer.writerow(header)
-    start = datetime(2027, 3, 1, 9, 0)
     for i in range(n):
         when = start + timedelta(minutes=30 * i)
         row = {"Name": f"Client {i}", "Email": f"client{i}@example.com", "Phone": f"+1 212 555 {1000 + i:04d}",

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.dates import low_day_ahead
 from tests.helpers import clients_csv, meetings_with_prefix, unique_tag, write_csv
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -262,12 +263,13 @@ def test_the_progress_line_says_when_graph_asked_us_to_wait(capsys):
 
 
 def test_check_and_send_take_date_order_and_refuse_an_unknown_one(tmp_path):
+    day = low_day_ahead()  # e.g. 03/04: 3 April or March 4 (the CLI checks against today)
     path = tmp_path / "fr.csv"
-    path.write_bytes(b"Name,Email,Date,Time\nAnna,anna@example.com,03/04/2027,09:00\n")
+    path.write_text(f"Name,Email,Date,Time\nAnna,anna@example.com,{day:%d/%m/%Y},09:00\n")
     done = run_cli("check", path, "--json", "--date-order", "DMY", home=tmp_path)
     assert done.returncode == 0, done.stderr
     row = json.loads(done.stdout)["rows"][0]
-    assert row["meeting"]["startDateTime"].startswith("2027-04-03T09:00") and row["warnings"] == []
+    assert row["meeting"]["startDateTime"].startswith(f"{day:%Y-%m-%d}T09:00") and row["warnings"] == []
     wrong = run_cli("check", path, "--date-order", "DDMM", home=tmp_path)
     assert wrong.returncode == 2 and "--date-order" in wrong.stderr and "Traceback" not in wrong.stderr
     assert "--date-order" in run_cli("send", "--help", home=tmp_path).stdout

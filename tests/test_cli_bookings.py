@@ -1,18 +1,19 @@
 """`python -m lib send --flow bookings` as a user runs it, against a sandbox with faults."""
 
 from __future__ import annotations
+from datetime import timedelta
 
-
+from tests.dates import monday_ahead
 from tests.helpers import unique_tag, write_csv
 from tests.test_cli import read_results, run_cli
 
 
 def clinic_csv(n: int, tag: str) -> bytes:
     """Rows with a date and time inside the sandbox business's hours (New York, Mon-Fri 08:00-18:00)."""
-    lines = ["Name,Email,Date,Time"]
+    lines, monday = ["Name,Email,Date,Time"], monday_ahead()
     for i in range(n):
-        day, slot = divmod(i, 16)
-        lines.append(f"Client {i},{tag.lower()}-{i}@example.com,2027-03-{1 + day:02d},"
+        day, slot = divmod(i, 16)  # 16 rows a day from Monday, up to five days
+        lines.append(f"Client {i},{tag.lower()}-{i}@example.com,{monday + timedelta(days=day):%Y-%m-%d},"
                      f"{9 + slot // 2:02d}:{30 * (slot % 2):02d}")
     return ("\n".join(lines) + "\n").encode()
 

@@ -168,6 +168,11 @@ class _Built:
     lead_row: int = 0
 
 
+def utc_now() -> datetime:
+    """The time a sheet is checked against when the caller gives none (tests set it for files of fixed dates)."""
+    return datetime.now(timezone.utc)
+
+
 class SheetChecker:
     """Checks sheets with one mapping, schedule and set of options; remembers the work per row.
 
@@ -182,7 +187,7 @@ class SheetChecker:
         self.region = (default_region or "US").upper()  # phones without a country code
         self.region_given = bool(default_region)
         self.organizer = organizer
-        self.now = as_utc(now or datetime.now(timezone.utc))
+        self.now = as_utc(now or utc_now())
         self.whole_order, self.column_orders = dates.normal_choice(date_order)
         self.sms = sms
         zone_name, zone = resolve_zone(schedule.tz)

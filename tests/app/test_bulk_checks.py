@@ -45,7 +45,7 @@ def date_radio(at):
     return found[0]
 
 
-def test_a_date_column_that_reads_both_ways_is_asked_once_and_the_answer_is_kept():
+def test_a_date_column_that_reads_both_ways_is_asked_once_and_the_answer_is_kept(checked_on_new_year):
     tag = unique_tag("DMY")
     at = upload(open_app("pages/bulk.py"), "dates.csv", ambiguous_csv(tag))
     radio = date_radio(at)

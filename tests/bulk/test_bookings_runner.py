@@ -16,14 +16,16 @@ from lib.graph.pacing import Throttle
 from lib.graph.profile import Profile
 from lib.graph.signin import token_provider_for
 from lib.model.appointment import Appointment, Client
+from tests.dates import monday_ahead
 from tests.helpers import unique_tag
 
 BUSINESS_ZONE = ZoneInfo("America/New_York")
 
 
-def clinic_day(n: int, tag: str, *, first_day: datetime = datetime(2027, 3, 1)) -> list[Appointment]:
-    """``n`` 30-minute appointments inside the sandbox business's hours (Mon-Fri 08:00-18:00, New York)."""
-    out, day, slot = [], first_day, 0
+def clinic_day(n: int, tag: str, *, first_day: datetime | None = None) -> list[Appointment]:
+    """``n`` 30-minute appointments inside the sandbox business's hours (Mon-Fri 08:00-18:00, New York), from
+    ``first_day`` (naive midnight; by default the Monday five weeks on)."""
+    out, day, slot = [], first_day or monday_ahead(), 0
     while len(out) < n:
         if day.weekday() < 5 and slot < 20:
             start = day.replace(hour=8, tzinfo=BUSINESS_ZONE) + timedelta(minutes=30 * slot)

@@ -128,7 +128,7 @@ def test_collecting_a_retry_keeps_the_first_runs_skipped_rows_and_both_run_ids()
     assert run_ids == ["r2"]
 
 
-def test_rows_bookings_would_refuse_from_an_app_are_marked_and_skipped_before_sending():
+def test_rows_bookings_would_refuse_from_an_app_are_marked_and_skipped_before_sending(checked_on_new_year):
     from datetime import timedelta
 
     from lib.model.bookings import BookingRules, BookingsTarget

@@ -85,7 +85,7 @@ def test_the_check_frame_has_one_line_per_row_with_status_and_problem():
 
     sheet = read_table(SHEET, "c.csv")
     mapping = auto_map(sheet.headers)
-    report = check_sheet(sheet, mapping, Schedule(tz="UTC"))
+    report = check_sheet(sheet, mapping, Schedule(tz="UTC"), now=NOW)
     frame = grid.check_frame(report, sheet, mapping, zone="UTC")
     assert list(frame[grid.ROW]) == [2, 3]
     assert list(frame[grid.STATUS]) == [grid.OK, grid.ERROR]

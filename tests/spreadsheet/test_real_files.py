@@ -11,6 +11,8 @@ import pytest
 from lib.cli import main
 from tests.fixtures import make
 
+pytestmark = pytest.mark.usefixtures("checked_on_new_year")  # the files' dates are fixed
+
 
 def check_json(tmp_path, data: bytes, *args: str, name: str = "clients.csv") -> tuple[int, dict, str]:
     path = tmp_path / name
