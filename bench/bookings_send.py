@@ -22,18 +22,19 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from days import monday_ahead  # noqa: E402
 from lib.sandbox.process import start_sandbox_process  # noqa: E402
 
 
 def write_clinic(path: Path, n: int, tag: str) -> Path:
     """``n`` 30-minute slots inside the sandbox business's hours (Mon-Fri 08:00-18:00 New York)."""
-    day, slot, written = datetime(2027, 3, 1), 0, 0
+    day, slot, written = monday_ahead(), 0, 0
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(["Name", "Email", "Appointment ID", "Date", "Time"])

@@ -34,6 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+from days import monday_ahead  # noqa: E402
 from lib.model.appointment import Appointment, Client  # noqa: E402
 from lib.graph.signin import token_provider_for  # noqa: E402
 from lib.graph.client import GraphClient  # noqa: E402
@@ -148,7 +149,7 @@ def memory_scenario(args, workdir: Path) -> dict:
         env = dict(os.environ, APPOINTMENT_STUDIO_HOME=str(workdir / "home-memory"))
         started = time.perf_counter()
         child = subprocess.Popen([sys.executable, "-m", "lib", "send", str(path), "--connection", str(proc.profile_path),
-                                  "--out", str(workdir / "memory-results.csv"), "--start", "2027-02-01T08:00",
+                                  "--out", str(workdir / "memory-results.csv"), "--start", f"{monday_ahead(hour=8):%Y-%m-%dT%H:%M}",
                                   "--duration", "15"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
                                  stderr=subprocess.PIPE, text=True)
         peak_kb = 0

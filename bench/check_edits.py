@@ -13,13 +13,13 @@ from __future__ import annotations
 import statistics
 import sys
 import time
-from datetime import datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from check_speed import make_csv  # noqa: E402
+from days import monday_ahead  # noqa: E402
 from lib.screens.check_grid import CheckSession  # noqa: E402
 from lib.spreadsheet.check import SheetChecker  # noqa: E402
 from lib.spreadsheet.columns import auto_map  # noqa: E402
@@ -32,7 +32,7 @@ def main() -> None:
     count = int(sys.argv[2]) if len(sys.argv) > 2 else 30
     sheet = read_table(make_csv(n), "bench.csv")
     mapping = auto_map(sheet.headers)
-    schedule = Schedule(start=datetime(2027, 6, 1, 9), tz="America/New_York", hours=parse_hours("09:00-17:00"),
+    schedule = Schedule(start=monday_ahead(hour=9), tz="America/New_York", hours=parse_hours("09:00-17:00"),
                         weekdays_only=True)
     t0 = time.perf_counter()
     session = CheckSession(sheet, mapping, SheetChecker(mapping, schedule))

@@ -16,6 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from days import monday_ahead  # noqa: E402
 from lib.spreadsheet.columns import auto_map  # noqa: E402
 from lib.spreadsheet.schedule import Schedule  # noqa: E402
 from lib.spreadsheet.read import read_table  # noqa: E402
@@ -31,7 +32,7 @@ def make_csv(n: int) -> bytes:
     writer = csv.writer(out)
     writer.writerow(["First Name", "Last Name", "E-mail Address", "Mobile Phone", "Date", "Time",
                      "Duration (minutes)", "Time Zone", "Appointment ID"])
-    start = datetime(2027, 4, 5, 8, 0)
+    start = monday_ahead(hour=8)
     for i in range(n):
         when = start + timedelta(minutes=15 * i)
         timed = i % 5 != 0  # every fifth row is left to the scheduler
@@ -52,7 +53,7 @@ def main() -> None:
     t1 = time.perf_counter()
     mapping = auto_map(sheet.headers)
     t2 = time.perf_counter()
-    report = check_sheet(sheet, mapping, Schedule(start=datetime(2027, 6, 1, 9), tz="America/New_York",
+    report = check_sheet(sheet, mapping, Schedule(start=monday_ahead(hour=9), tz="America/New_York",
                                                    hours=(datetime(2000, 1, 1, 9).time(), datetime(2000, 1, 1, 17).time()),
                                                    weekdays_only=True))
     t3 = time.perf_counter()

@@ -30,13 +30,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from days import monday_ahead  # noqa: E402
 from lib.sandbox.process import start_sandbox_process  # noqa: E402
 
 HAVE_SDK = True  # main() turns it off with --no-sdk
 
 
 def write_clients(path: Path, n: int, tag: str) -> Path:
-    start = datetime(2027, 6, 1, 8, 0)
+    start = monday_ahead(hour=8)
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(["Name", "Email", "Phone", "Appointment ID", "Date", "Time"])
