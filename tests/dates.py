@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
 
-CHECKED_ON = datetime(2027, 1, 1, tzinfo=timezone.utc)  # before every fixed date the fixtures hold
+CHECKED_ON = datetime(2027, 1, 1, tzinfo=timezone.utc)  # before the fixtures' fixed days (their past ones are meant)
 
 
 def monday_ahead(weeks: int = 5, *, today: date | None = None) -> datetime:

@@ -149,10 +149,9 @@ def test_rows_further_down_still_decide_for_the_rows_sent_first(sandbox, tmp_pat
     lines[51] = lines[51].replace("client50@example.com", "nobody@")  # row 52: skipped once the file is checked
     lines[66] = f"Client 65,nobody@,,{tag}-0003,2027-03-01,08:30"  # row 5's appointment, broken: both refused
     lines[67] = f"Client 66,client66@example.com,,{tag}-0030,2027-03-01,13:00"  # row 32's id and time: a second client
-    path = write_csv(tmp_path / "clients.csv", "\n".join(lines).encode())
-    out = tmp_path / "RESULTS.csv"
     lines[62] = f"Client 61,nobody@,,{tag}-0024,2027-03-01,12:00"  # row 26's appointment (a part of 40 rows), broken
     path = write_csv(tmp_path / "clients.csv", "\n".join(lines).encode())
+    out = tmp_path / "RESULTS.csv"
     done = run_cli("send", path, "--connection", sandbox.profile_path, "--out", out, "--concurrency", concurrency,
                    home=tmp_path)
     assert done.returncode == 0, done.stderr

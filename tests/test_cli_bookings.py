@@ -1,6 +1,7 @@
 """`python -m lib send --flow bookings` as a user runs it, against a sandbox with faults."""
 
 from __future__ import annotations
+
 from datetime import timedelta
 
 from tests.dates import monday_ahead

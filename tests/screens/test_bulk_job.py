@@ -142,7 +142,7 @@ def test_rows_bookings_would_refuse_from_an_app_are_marked_and_skipped_before_se
                                           Schedule(start=datetime(2027, 3, 1, 9), tz="UTC")).check({})
     rules = BookingRules("Contoso Virtual Care", timedelta(minutes=30), timedelta(hours=1), None, True)
     target = BookingsTarget("care@contoso.example", "svc", "Initial consultation", 30, rules=rules)
-    now = datetime(2027, 1, 1, tzinfo=timezone.utc)
+    now = checked_on_new_year
     assert rule_refusals(report, target, app_only=False, now=now) == {}  # a signed-in person is not held to them
     refused = rule_refusals(report, target, app_only=True, now=now)
     assert list(refused) == [3] and "It lasts 45 minutes, but the service takes 30" in refused[3]

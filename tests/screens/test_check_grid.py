@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
 from lib.screens import check_grid as grid
 from lib.screens.check_grid import CheckSession, check_frame, problem_text, timeline_frame, PROBLEM, STATUS, ERROR
 from lib.spreadsheet.check import RowResult, SheetChecker, check_sheet
 from lib.spreadsheet.columns import auto_map
 from lib.spreadsheet.read import read_table
 from lib.spreadsheet.schedule import Schedule
+from tests.dates import CHECKED_ON as NOW
 
-NOW = datetime(2027, 1, 1, tzinfo=timezone.utc)
 DATA = (b"Name,Email,Start\nAnna,anna@example.com,2027-03-02T09:00\nBen,ben@example.com,2027-03-02T10:00\n"
         b"Cy,cy@example.com,2027-03-03T09:00\n")
 
@@ -58,7 +56,6 @@ def test_start_builds_a_session_with_the_checks_options():
     report, _, _ = grid.check({}, zone="UTC")
     assert report.rows[0].status == "error" and "Text messages (SMS) are requested" in report.rows[0].errors[0]
     assert report.date_columns[0].order == "DMY" and report.undecided_dates == []
-
 
 
 SHEET = b"Name,Email,Date,Time\nAnn,ann@example.com,2027-03-01,09:00\nBen,ben.example.com,2027-03-01,09:30\n"

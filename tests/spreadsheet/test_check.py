@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -16,9 +16,9 @@ from lib.spreadsheet.schedule import Schedule
 from lib.spreadsheet.read import read_table
 from lib.spreadsheet.check import CheckReport, RowResult, check_sheet
 from tests.fixtures import make
+from tests.dates import CHECKED_ON as NOW
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
-NOW = datetime(2027, 1, 1, tzinfo=timezone.utc)
 SCHEDULE = Schedule(start=datetime(2027, 5, 3, 9, 0), duration=30, tz="America/New_York")
 
 

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime, timezone
 
 from lib.spreadsheet import dates
 from lib.spreadsheet.check import check_sheet
 from lib.spreadsheet.columns import auto_map
 from lib.spreadsheet.read import read_table
 from lib.spreadsheet.schedule import Schedule
+from tests.dates import CHECKED_ON as NOW
 
-NOW = datetime(2027, 1, 1, tzinfo=timezone.utc)
 UTC = Schedule(tz="UTC")
 
 

@@ -5,15 +5,15 @@ from __future__ import annotations
 import csv
 import io
 import random
-from datetime import datetime, timezone
+from datetime import datetime
 
 from lib.screens.check_grid import apply_edits
 from lib.spreadsheet.check import SheetChecker, check_sheet
 from lib.spreadsheet.columns import auto_map
 from lib.spreadsheet.read import read_table
 from lib.spreadsheet.schedule import Schedule, parse_hours
+from tests.dates import CHECKED_ON as NOW
 
-NOW = datetime(2027, 1, 1, tzinfo=timezone.utc)
 SCHEDULE = Schedule(start=datetime(2027, 5, 3, 9), tz="America/New_York", hours=parse_hours("09:00-12:00"))
 HEADERS = ["Name", "Email", "Phone", "Date", "Time", "Duration", "Appointment ID"]
 
